@@ -1,0 +1,13 @@
+"""Attach every subcommand module to the root app (each module keeps its imports lazy)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Register all ``ipt-bench`` subcommands on ``app``."""
+    from ipt_bench.cli import data_cmd, eval_cmd, report_cmd, run_cmd, train_cmd, variants_cmd
+
+    for module in (run_cmd, eval_cmd, train_cmd, report_cmd, variants_cmd, data_cmd):
+        module.register(app)

@@ -1,0 +1,73 @@
+"""The ``ipt-bench`` command: a typer app whose subcommands live in small modules.
+
+Heavy libraries (torch, pandas, matplotlib) are imported inside command bodies, never at
+module level here, so ``ipt-bench --help`` and light commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from ipt_bench.core.errors import IptBenchError
+
+app = typer.Typer(
+    name="ipt-bench",
+    help="Ablation benchmarks for the Image Processing Transformer (IPT).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full Python tracebacks on errors."),
+) -> None:
+    """Ablation benchmarks for the Image Processing Transformer (IPT)."""
+    _state["debug"] = debug
+
+
+def _register_commands() -> None:
+    from ipt_bench.cli import commands
+
+    commands.register(app)
+
+
+def _print_error(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit status."""
+    _register_commands()
+    _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app(args=argv, standalone_mode=False, prog_name="ipt-bench")
+    except IptBenchError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        _print_error(exc.one_line())
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        _print_error("interrupted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

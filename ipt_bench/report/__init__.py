@@ -1,0 +1,1 @@
+"""ipt_bench.report"""

@@ -1,0 +1,43 @@
+"""Shared fixtures: where the real benchmark data lies, and how its absence is handled.
+
+Outside CI a missing dataset skips the test with a reason; with ``CI=true`` it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root() -> Path | None:
+    """``IPT_BENCH_DATA`` if set, else ``../shared/data`` beside the checkout, if it exists."""
+    env = os.environ.get("IPT_BENCH_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO_ROOT.parent / "shared" / "data")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def require_dataset(*relative_paths: str) -> Path:
+    """Return the data root holding every given sub-folder, or skip (fail in CI) with a reason."""
+    root = shared_data_root()
+    missing = [p for p in relative_paths if root is None or not (root / p).exists()]
+    if missing:
+        reason = f"benchmark data {missing} not found (set IPT_BENCH_DATA or place ../shared/data)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    assert root is not None
+    return root
+
+
+@pytest.fixture
+def data_root() -> Path:
+    """The real benchmark data root (Set5, Set14, ...)."""
+    return require_dataset("Set5", "Set14")
