@@ -1,0 +1,213 @@
+"""Restorers: what evaluation runs on each degraded image (a network, bicubic, or identity).
+
+A restorer maps a float32 HxWx3 image in [0, 1] to the uint8 HxWx3 restored image,
+quantised like the official code (clamp to [0, 255], round) before scoring.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from ipt_bench.core.errors import CheckpointError, ConfigError
+from ipt_bench.data.resize import imresize
+from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
+from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file
+from ipt_bench.models.registry import get_variant
+from ipt_bench.models.tiling import tiled_forward
+
+
+class Restorer(Protocol):
+    """Maps a degraded float image in [0, 1] (HxWx3) to a restored uint8 image."""
+
+    name: str
+
+    def __call__(self, degraded: np.ndarray) -> np.ndarray: ...
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """Clamp to [0, 255] and round, as the official quantisation does."""
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class IdentityRestorer:
+    """Returns the degraded input: the "Input" row of denoising and deraining tables."""
+
+    name: str = "identity"
+
+    def __call__(self, degraded: np.ndarray) -> np.ndarray:
+        return to_uint8(degraded.astype(np.float64) * 255.0)
+
+
+@dataclass
+class BicubicRGBRestorer:
+    """MATLAB bicubic upsampling of the RGB uint8 LR that networks see."""
+
+    scale: int
+    name: str = "bicubic-rgb"
+
+    def __call__(self, degraded: np.ndarray) -> np.ndarray:
+        return imresize(to_uint8(degraded.astype(np.float64) * 255.0), float(self.scale))
+
+
+@dataclass
+class NetworkRestorer:
+    """A network with per-task heads; inputs/outputs on the [0, rgb_range] scale, run in tiles."""
+
+    model: torch.nn.Module
+    task_idx: int
+    scale: int
+    name: str
+    tiling: str = "blend"
+    tile_batch: int = 16
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        self.model.eval().to(self.device)
+        self.rgb_range = float(getattr(self.model, "rgb_range", 255))
+        self.tile = getattr(self.model, "patch_size", None)
+
+    @torch.inference_mode()
+    def __call__(self, degraded: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(degraded.transpose(2, 0, 1)))[None].float()
+        x = (x * self.rgb_range).to(self.device)
+
+        def run(batch: torch.Tensor) -> torch.Tensor:
+            return self.model(batch, self.task_idx)
+
+        if self.tile is None:
+            out = run(x)
+        else:
+            out = tiled_forward(
+                run, x, tile=int(self.tile), scale=self.scale, mode=self.tiling, tile_batch=self.tile_batch
+            )
+        out = out[0].float().cpu().numpy().transpose(1, 2, 0) * (255.0 / self.rgb_range)
+        return to_uint8(out)
+
+
+def _pick_task_index(tasks: list[Task], task: Task, source: str) -> int:
+    """Head serving ``task``: exact match, else the same kind (closest sigma for denoising)."""
+    if task in tasks:
+        return tasks.index(task)
+    same_kind = [i for i, t in enumerate(tasks) if t.kind == task.kind and t.scale == task.scale]
+    if not same_kind:
+        raise CheckpointError(
+            f"{source} has heads for {', '.join(t.name for t in tasks)} but not for {task.name}",
+            "pick a checkpoint trained for this task, or pass --task-idx",
+        )
+    if task.kind == "denoise":
+        return min(same_kind, key=lambda i: abs(float(tasks[i].sigma) - float(task.sigma)))
+    return same_kind[0]
+
+
+def _official_tasks(model_scales: list[int], num_queries: int) -> list[Task] | None:
+    """Tasks of an official checkpoint, known from its tails (6-task pretrain or one SR scale)."""
+    if num_queries == len(PAPER_PRETRAIN_TASKS) and model_scales == [
+        t.tail_scale for t in PAPER_PRETRAIN_TASKS
+    ]:
+        return list(PAPER_PRETRAIN_TASKS)
+    return None
+
+
+def load_checkpoint_restorer(
+    checkpoint: Path,
+    task: Task,
+    *,
+    task_idx: int | None = None,
+    tiling: str = "blend",
+    tile_batch: int = 16,
+    num_heads: int = 12,
+    device: str = "cpu",
+) -> NetworkRestorer:
+    """A restorer from a model file (official IPT layout or ours) or a training output folder."""
+    checkpoint = Path(checkpoint)
+    meta_path = checkpoint / "model.json" if checkpoint.is_dir() else checkpoint.with_suffix(".json")
+    weights = checkpoint / "model.pt" if checkpoint.is_dir() else checkpoint
+    if not weights.exists():
+        raise CheckpointError(
+            f"checkpoint {weights} does not exist", "pass a model .pt file or a training folder"
+        )
+    state = load_state_dict_file(weights)
+    tasks: list[Task] | None = None
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        tasks = [Task.parse(name) for name in meta["tasks"]]
+        model = _build_from_meta(meta, state, weights)
+    else:
+        model = build_ipt_from_state_dict(state, num_heads=num_heads)
+        tasks = _official_tasks(list(model.scales), model.num_queries)
+    scales = list(getattr(model, "scales", [task.tail_scale]))
+    if task_idx is None:
+        if tasks is not None:
+            task_idx = _pick_task_index(tasks, task, str(weights))
+        else:
+            matching = [i for i, s in enumerate(scales) if s == task.tail_scale]
+            if not matching:
+                raise CheckpointError(
+                    f"{weights} has tails for scales {scales}, none for {task.name}",
+                    "use the checkpoint made for this task (e.g. IPT_sr2.pt for x2)",
+                )
+            task_idx = matching[0]
+    if scales[task_idx] != task.tail_scale:
+        raise CheckpointError(
+            f"head {task_idx} of {weights} is x{scales[task_idx]}, {task.name} needs x{task.tail_scale}",
+            "choose the matching --task-idx or checkpoint",
+        )
+    return NetworkRestorer(
+        model,
+        task_idx,
+        task.tail_scale,
+        name=weights.stem,
+        tiling=tiling,
+        tile_batch=tile_batch,
+        device=device,
+    )
+
+
+def _build_from_meta(meta: dict, state: dict, weights: Path) -> torch.nn.Module:
+    spec = get_variant(meta["variant"]) if meta.get("variant") else None
+    kwargs = dict(meta.get("model_kwargs", {}))
+    if meta.get("family", "ipt") == "ipt":
+        from ipt_bench.models.ipt import IPT
+
+        model = IPT(**kwargs)
+    elif spec is not None:
+        model = spec.build_model(kwargs.get("scale", [1]))
+    else:
+        raise CheckpointError(f"{weights}: unknown model family {meta.get('family')!r}", "re-train the model")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{weights} does not match its model.json: missing {list(missing)[:5]}, "
+            f"unexpected {list(unexpected)[:5]}",
+            "the files come from different runs; re-train or restore the matching pair",
+        )
+    return model
+
+
+def variant_restorer(
+    name: str, task: Task, *, seed: int = 0, tiling: str = "blend", tile_batch: int = 16, device: str = "cpu"
+) -> Restorer:
+    """A restorer for a registered variant name; networks are freshly (seeded) initialised."""
+    if name == "identity":
+        return IdentityRestorer()
+    if name == "bicubic-rgb":
+        if task.kind != "sr":
+            raise ConfigError(
+                "bicubic applies to super-resolution only", "use --model identity for this task"
+            )
+        return BicubicRGBRestorer(task.scale)
+    spec = get_variant(name)
+    if spec.family in ("bicubic", "identity"):
+        return variant_restorer(spec.family if spec.family == "identity" else "bicubic-rgb", task)
+    torch.manual_seed(seed)
+    model = spec.build_model([task.tail_scale])
+    return NetworkRestorer(
+        model, 0, task.tail_scale, name=name, tiling=tiling, tile_batch=tile_batch, device=device
+    )
