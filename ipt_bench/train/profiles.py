@@ -1,0 +1,118 @@
+"""Training profiles: how long and how hard to train, without changing what is trained.
+
+- ``smoke``: seconds on a laptop CPU; tests use it.
+- ``cpu``: minutes on 2 cores.
+- ``paper``: the paper's recipe (global batch 256, Adam, pre-train lr 5e-5 for 300
+  epochs-equivalent with a step decay to 2e-5 at 200/300, fine-tune lr 2e-5, 48x48 patches).
+  One epoch-equivalent = one pass over ImageNet-1k's 1 281 167 training images at batch 256.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from ipt_bench.core.errors import ConfigError
+
+Stage = Literal["pretrain", "finetune"]
+Schedule = Literal["step", "cosine", "constant"]
+
+IMAGENET_TRAIN_IMAGES = 1_281_167
+PAPER_BATCH = 256
+PAPER_STEPS_PER_EPOCH = math.ceil(IMAGENET_TRAIN_IMAGES / PAPER_BATCH)
+
+
+@dataclass(frozen=True)
+class StageRecipe:
+    """Steps, learning rate and schedule of one stage.
+
+    ``decay_at`` are fractions of the stage's steps at which a step schedule multiplies the lr
+    by ``decay_rate``; a cosine schedule decays to ``lr * min_lr_ratio``.
+    """
+
+    steps: int
+    lr: float
+    schedule: Schedule = "constant"
+    decay_at: tuple[float, ...] = ()
+    decay_rate: float = 1.0
+    min_lr_ratio: float = 0.0
+    warmup_steps: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named training profile."""
+
+    name: str
+    pretrain: StageRecipe
+    finetune: StageRecipe
+    batch_size: int
+    checkpoint_every: int
+    val_every: int
+    log_every: int
+    ema: bool
+    ema_decay: float = 0.999
+    val_patches: int = 4
+    patch_size: int | None = None  # None: the model's own patch size
+
+    def recipe(self, stage: Stage) -> StageRecipe:
+        """The recipe of ``stage``."""
+        if stage == "pretrain":
+            return self.pretrain
+        if stage == "finetune":
+            return self.finetune
+        raise ConfigError(f"unknown training stage {stage!r}", "use pretrain or finetune")
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        pretrain=StageRecipe(steps=40, lr=1e-3, schedule="constant"),
+        finetune=StageRecipe(steps=60, lr=1e-3, schedule="cosine", min_lr_ratio=0.1),
+        batch_size=8,
+        checkpoint_every=20,
+        val_every=20,
+        log_every=1,
+        ema=False,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        pretrain=StageRecipe(steps=2000, lr=5e-4, schedule="cosine", min_lr_ratio=0.1, warmup_steps=50),
+        finetune=StageRecipe(steps=1000, lr=2e-4, schedule="cosine", min_lr_ratio=0.1, warmup_steps=20),
+        batch_size=16,
+        checkpoint_every=200,
+        val_every=200,
+        log_every=10,
+        ema=True,
+        ema_decay=0.999,
+    ),
+    "paper": Profile(
+        name="paper",
+        pretrain=StageRecipe(
+            steps=300 * PAPER_STEPS_PER_EPOCH,
+            lr=5e-5,
+            schedule="step",
+            decay_at=(200 / 300,),
+            decay_rate=2e-5 / 5e-5,
+        ),
+        finetune=StageRecipe(steps=30 * PAPER_STEPS_PER_EPOCH, lr=2e-5, schedule="constant"),
+        batch_size=PAPER_BATCH,
+        checkpoint_every=5000,
+        val_every=5000,
+        log_every=100,
+        ema=False,
+        patch_size=48,
+        val_patches=16,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called ``name``."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown training profile {name!r}", f"use one of: {', '.join(PROFILES)}"
+        ) from None
