@@ -1,9 +1,29 @@
-"""CLI commands (being built)."""
+"""``ipt-bench report RESULTS_DIR``: build the self-contained HTML report of a results directory."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands on the root app."""
+    """Register the ``report`` command on the root app."""
+    app.command("report")(report)
+
+
+def report(
+    results_dir: Path = typer.Argument(..., help="Results directory written by `ipt-bench run`."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output folder (default: reports/<results dir name>/)."
+    ),
+    title: str | None = typer.Option(None, "--title", help="Page title (default: from the suite name)."),
+) -> None:
+    """Build index.html with tables, statistics and plots, plus CSV/Markdown/LaTeX tables."""
+    from rich.console import Console
+
+    from ipt_bench.report.html import build_report
+
+    target = out if out is not None else Path("reports") / results_dir.resolve().name
+    index = build_report(results_dir, target, title=title)
+    Console().print(f"report written: [bold]{index}[/bold]")

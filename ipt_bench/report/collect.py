@@ -1,0 +1,135 @@
+"""Read a results directory (suite.yaml, run.json, nodes/<key>/...) into plain pandas objects.
+
+Only the on-disk layout is assumed, not the suite package, so reports can be rebuilt from any
+copy of a results folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ipt_bench.core.errors import IptBenchError
+
+ROW_COLUMNS = (
+    "suite",
+    "variant",
+    "task",
+    "task_kind",
+    "dataset",
+    "scale",
+    "sigma",
+    "seed",
+    "image",
+    "psnr",
+    "ssim",
+    "seconds",
+    "channel",
+    "y_rounding",
+    "crop_border",
+    "lr_source",
+    "noise_mode",
+    "partial",
+    "profile",
+    "train_sigmas",
+    "contrastive_weight",
+    "data_fraction",
+    "cell_key",
+)
+_RERUN_FIX = "delete it and re-run: the cell will be recomputed"
+
+
+@dataclass
+class Results:
+    """Everything a report needs from one results directory."""
+
+    root: Path
+    rows: pd.DataFrame
+    records: list[dict[str, Any]] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)
+    suite_yaml: str = ""
+    train_logs: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Node records whose status is not ``done``."""
+        return [r for r in self.records if r.get("status") != "done"]
+
+
+def load_results(results_dir: str | Path) -> Results:
+    """Load ``results_dir``; raise :class:`IptBenchError` for a missing folder or corrupt files."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        raise IptBenchError(
+            f"results directory {root} does not exist",
+            "pass the folder written by `ipt-bench run` (it holds suite.yaml, run.json and nodes/)",
+        )
+    nodes = sorted(p for p in (root / "nodes").glob("*") if p.is_dir())
+    if not nodes and not (root / "run.json").exists():
+        raise IptBenchError(
+            f"{root} holds no run.json and no nodes/ folder, so it is not a results directory",
+            "pass the folder written by `ipt-bench run`",
+        )
+    suite_path = root / "suite.yaml"
+    frames = [read_rows(node / "rows.parquet") for node in nodes if (node / "rows.parquet").exists()]
+    rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    return Results(
+        root=root,
+        rows=rows,
+        records=[read_json(node / "record.json") for node in nodes if (node / "record.json").exists()],
+        run=read_json(root / "run.json") if (root / "run.json").exists() else {},
+        suite_yaml=suite_path.read_text(encoding="utf-8") if suite_path.exists() else "",
+        train_logs={
+            node.name: read_train_log(node / "train" / "log.jsonl")
+            for node in nodes
+            if (node / "train" / "log.jsonl").exists()
+        },
+    )
+
+
+def empty_rows() -> pd.DataFrame:
+    """A rows table with the expected columns and no rows."""
+    return pd.DataFrame({column: [] for column in ROW_COLUMNS})
+
+
+def read_rows(path: Path) -> pd.DataFrame:
+    """Read one eval node's per-image rows and check they have every expected column."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for damaged files
+        raise IptBenchError(f"cannot read per-image results {path}: {exc}", _RERUN_FIX) from exc
+    missing = [c for c in ROW_COLUMNS if c not in frame.columns]
+    if missing:
+        raise IptBenchError(f"per-image results {path} lack columns {missing}", _RERUN_FIX)
+    return frame
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON object, naming the file when it is damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IptBenchError(f"cannot read {path}: {exc}", _RERUN_FIX) from exc
+    if not isinstance(data, dict):
+        raise IptBenchError(f"{path} holds a JSON {type(data).__name__}, expected an object", _RERUN_FIX)
+    return data
+
+
+def read_train_log(path: Path) -> pd.DataFrame:
+    """Read a training log (one JSON object per line); a torn last line from a crash is ignored."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entries = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if number == len(lines):
+                break
+            raise IptBenchError(f"line {number} of {path} is not JSON: {exc}", _RERUN_FIX) from exc
+    return pd.DataFrame(entries)

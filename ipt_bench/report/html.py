@@ -1,0 +1,148 @@
+"""Build a self-contained HTML report (inline CSS, embedded PNGs, no network, no JavaScript)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from ipt_bench.core.atomic import atomic_write_text
+from ipt_bench.report import plots
+from ipt_bench.report.collect import Results, load_results
+from ipt_bench.report.references import load_references
+from ipt_bench.report.stats import A_BETTER, B_BETTER, all_pair_comparisons
+from ipt_bench.report.tables import paper_table, summarize
+
+TASK_KINDS = ("sr", "denoise", "derain")
+N_RESAMPLES = 10_000
+SEED = 0
+
+
+def build_report(results_dir: str | Path, out_dir: str | Path, *, title: str | None = None) -> Path:
+    """Write ``out_dir/index.html`` plus tables, plots and per-image CSVs for ``results_dir``."""
+    results = load_results(results_dir)
+    out_dir = Path(out_dir)
+    summary = summarize(results.rows)
+    context = {
+        "title": title or f"ipt-bench report: {results.run.get('suite') or results.root.name}",
+        "run": results.run,
+        # The brief names it wall_seconds; the suite engine writes seconds: accept either.
+        "wall_time": _duration(results.run.get("wall_seconds", results.run.get("seconds"))),
+        "counts": json.dumps(results.run.get("counts", {}), sort_keys=True),
+        "n_rows": len(results.rows),
+        "tables": _tables(summary, out_dir),
+        "comparisons": _comparisons(results.rows),
+        "comparison_metric": "PSNR",
+        "n_resamples": N_RESAMPLES,
+        "seed": SEED,
+        "figures": _figures(results, out_dir / "plots"),
+        "failed": results.failed,
+        "data_files": _data_files(results.rows, summary, out_dir / "data"),
+        "suite_yaml": results.suite_yaml,
+        "versions": sorted((str(k), str(v)) for k, v in (results.run.get("versions") or {}).items()),
+        "results_name": results.root.name,
+    }
+    html = _environment().get_template("report.html.j2").render(**context)
+    return atomic_write_text(out_dir / "index.html", html)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("ipt_bench.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _tables(summary: pd.DataFrame, out_dir: Path) -> list[dict]:
+    references = load_references()
+    tables = []
+    for kind in TASK_KINDS:
+        if summary.empty or not (summary["task_kind"] == kind).any():
+            continue
+        metrics = ("psnr", "ssim") if kind == "derain" else ("psnr",)
+        table = paper_table(summary, references, kind, metrics=metrics)
+        files = table.export(out_dir / "tables", kind)
+        tables.append(
+            {
+                "title": table.title,
+                "caption": table.caption,
+                "html": Markup(table.to_html()),  # pandas escapes every cell and label
+                "files": {fmt: path.relative_to(out_dir).as_posix() for fmt, path in files.items()},
+            }
+        )
+    return tables
+
+
+def _comparisons(rows: pd.DataFrame) -> list[dict]:
+    if rows.empty:
+        return []
+    frame = all_pair_comparisons(rows, metric="psnr", seed=SEED)
+    records = frame.to_dict("records") if not frame.empty else []
+    for record in records:
+        names = {A_BETTER: f"{record['a']} better", B_BETTER: f"{record['b']} better"}
+        record["verdict_text"] = names.get(record["verdict"], record["verdict"])
+    return records
+
+
+def _figures(results: Results, plot_dir: Path) -> list[dict]:
+    rows = results.rows
+    drawn: list[tuple[str, list[Path]]] = []
+    if not rows.empty:
+        drawn.append(
+            ("Generalization: denoising PSNR vs test noise level", plots.plot_generalization(rows, plot_dir))
+        )
+        drawn.append(("PSNR vs share of pre-training data", plots.plot_data_fraction(rows, plot_dir)))
+        drawn.append(("PSNR vs contrastive-loss weight λ", plots.plot_lambda(rows, plot_dir)))
+        variants = sorted(rows["variant"].astype(str).unique())
+        if len(variants) >= 2:
+            a, b = variants[:2]
+            drawn.append((f"Per-image PSNR: {a} vs {b}", plots.plot_scatter(rows, a, b, plot_dir)))
+    drawn.append(("Training curves", plots.plot_training_curves(results.train_logs, plot_dir)))
+    figures = []
+    for caption, paths in drawn:
+        if not paths:
+            continue
+        png = next(p for p in paths if p.suffix == ".png")
+        svg = next(p for p in paths if p.suffix == ".svg")
+        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+        figures.append(
+            {
+                "caption": caption,
+                "data_uri": f"data:image/png;base64,{encoded}",
+                "svg": svg.relative_to(plot_dir.parent).as_posix(),
+            }
+        )
+    return figures
+
+
+def _data_files(rows: pd.DataFrame, summary: pd.DataFrame, data_dir: Path) -> list[tuple[str, str]]:
+    files = []
+    if not rows.empty:
+        for task, group in rows.groupby("task", sort=True):
+            name = f"rows_{_slug(task)}.csv"
+            atomic_write_text(data_dir / name, group.to_csv(index=False))
+            files.append((f"per-image rows, {task}", f"data/{name}"))
+        atomic_write_text(data_dir / "summary.csv", summary.to_csv(index=False))
+        files.append(("per-cell summary (mean, 95% CI over seeds)", "data/summary.csv"))
+    atomic_write_text(data_dir / "references.csv", load_references().to_csv(index=False))
+    files.append(("reference numbers with sources and status", "data/references.csv"))
+    return files
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int | float):
+        return "unknown"
+    minutes, secs = divmod(float(seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}h {minutes:02d}m {secs:04.1f}s ({float(seconds):.1f} s)"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "task"

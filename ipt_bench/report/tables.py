@@ -1,0 +1,356 @@
+"""Paper-layout result tables: reported reference rows beside measured rows, with deltas.
+
+Measured numbers are the mean over images per seed, then mean +/- 95% t-interval over seeds
+(no interval for a single seed). Rows say where they come from (``reported (<table>)`` or
+``measured``), the profile and the channel; the caption states the measurement protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ipt_bench.core.atomic import atomic_write_text
+from ipt_bench.core.errors import IptBenchError
+from ipt_bench.report.references import DEFAULT_BASELINE, reference_tables
+
+CELL_COLUMNS = [
+    "variant",
+    "task",
+    "task_kind",
+    "dataset",
+    "scale",
+    "sigma",
+    "profile",
+    "channel",
+    "y_rounding",
+    "crop_border",
+    "lr_source",
+    "noise_mode",
+    "partial",
+    "train_sigmas",
+    "contrastive_weight",
+    "data_fraction",
+]
+# Factors that tell apart cells of one variant; shown in the row label when they vary.
+ABLATION_FACTORS = {"train_sigmas": "train σ", "contrastive_weight": "λ", "data_fraction": "data"}
+DATASET_ORDER = ("Set5", "Set14", "B100", "Urban100", "CBSD68", "BSD68", "Rain100L")
+INDEX_NAMES = ["source", "method", "profile", "channel"]
+MISSING = "–"
+TITLES = {"sr": "Super-resolution", "denoise": "Color denoising", "derain": "Deraining"}
+
+
+def mean_ci(values: np.ndarray | pd.Series, confidence: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of the two-sided Student-t interval; half-width NaN for one value."""
+    data = np.asarray(values, dtype=float)
+    data = data[np.isfinite(data)]
+    if data.size == 0:
+        return float("nan"), float("nan")
+    if data.size == 1:
+        return float(data[0]), float("nan")
+    sem = data.std(ddof=1) / np.sqrt(data.size)
+    return float(data.mean()), float(stats.t.ppf(0.5 + confidence / 2, data.size - 1) * sem)
+
+
+def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell: per-seed image means, then mean and 95% CI half-width over seeds."""
+    if rows.empty:
+        return pd.DataFrame(columns=[*CELL_COLUMNS, "psnr", "psnr_ci", "ssim", "ssim_ci", "seconds"])
+    per_seed = (
+        rows.groupby([*CELL_COLUMNS, "seed"], dropna=False, sort=True)
+        .agg(
+            psnr=("psnr", "mean"),
+            ssim=("ssim", "mean"),
+            seconds=("seconds", "sum"),
+            n_images=("image", "nunique"),
+        )
+        .reset_index()
+    )
+    records = []
+    for key, group in per_seed.groupby(CELL_COLUMNS, dropna=False, sort=True):
+        psnr, psnr_ci = mean_ci(group["psnr"])
+        ssim, ssim_ci = mean_ci(group["ssim"])
+        records.append(
+            {
+                **dict(zip(CELL_COLUMNS, key, strict=True)),
+                "psnr": psnr,
+                "psnr_ci": psnr_ci,
+                "ssim": ssim,
+                "ssim_ci": ssim_ci,
+                "seconds": float(group["seconds"].mean()),
+                "n_seeds": int(group["seed"].nunique()),
+                "n_images": int(group["n_images"].max()),
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def setting_label(kind: str, scale: float, sigma: float) -> str:
+    """Column group of a task: ``x2`` for SR, ``σ30`` for denoising, ``-`` for deraining."""
+    if kind == "sr":
+        return f"x{int(scale)}"
+    if kind == "denoise":
+        return f"σ{int(sigma)}" if np.isfinite(sigma) else "σ?"
+    return "-"
+
+
+@dataclass
+class PaperTable:
+    """A rendered table: numeric ``values``/``ci``/``delta`` frames and a string ``display`` frame."""
+
+    title: str
+    caption: str
+    values: pd.DataFrame
+    ci: pd.DataFrame
+    delta: pd.DataFrame
+    display: pd.DataFrame
+
+    def to_csv(self) -> str:
+        """Numbers (value, CI half-width, delta) as long-format CSV."""
+        long = pd.concat(
+            {
+                "value": self.values.stack(level=[0, 1, 2], future_stack=True),
+                "ci95": self.ci.stack(level=[0, 1, 2], future_stack=True),
+                "delta": self.delta.stack(level=[0, 1, 2], future_stack=True),
+            },
+            axis=1,
+        ).dropna(subset=["value"])
+        return long.reset_index().to_csv(index=False)
+
+    def to_markdown(self) -> str:
+        """A GitHub-flavoured Markdown table with the caption above it."""
+        # Hand-written: DataFrame.to_markdown needs the optional 'tabulate' package.
+        frame = _flat(self.display)
+        header = [*INDEX_NAMES, *frame.columns]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for index, row in frame.iterrows():
+            cells = [*(str(i) for i in index), *row.astype(str)]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return f"**{self.title}.** {self.caption}\n\n" + "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        """A booktabs LaTeX table (``\\usepackage{booktabs}``) with the caption."""
+        return self.display.to_latex(
+            caption=f"{self.title}. {self.caption}",
+            escape=True,
+            multicolumn=True,
+            multicolumn_format="c",
+            multirow=False,
+        )
+
+    def to_html(self) -> str:
+        """An HTML ``<table>`` (escaped cells, no caption: the page prints it)."""
+        return self.display.to_html(classes="results", escape=True, na_rep=MISSING, border=0)
+
+    def export(self, out_dir: Path, stem: str) -> dict[str, Path]:
+        """Write ``stem.csv/.md/.tex/.html`` into ``out_dir`` atomically; return the paths by format."""
+        renders = {"csv": self.to_csv, "md": self.to_markdown, "tex": self.to_latex, "html": self.to_html}
+        return {
+            fmt: atomic_write_text(Path(out_dir) / f"{stem}.{fmt}", render())
+            for fmt, render in renders.items()
+        }
+
+
+def paper_table(
+    summary: pd.DataFrame,
+    references: pd.DataFrame,
+    kind: str,
+    *,
+    metrics: tuple[str, ...] = ("psnr",),
+    tables: tuple[str, ...] | None = None,
+    baseline: tuple[str, str] | None = None,
+    include_reference_columns: bool = True,
+) -> PaperTable:
+    """Rows = methods, columns = (setting, dataset, metric) like the paper, deltas vs ``baseline``.
+
+    ``baseline`` is ``(reference table, method)``, e.g. ``("table1_sr", "IPT")``; a delta is only
+    computed where the baseline number uses the same channel as the row.
+    """
+    tables = tables if tables is not None else reference_tables(kind)
+    baseline = baseline if baseline is not None else DEFAULT_BASELINE[kind]
+    measured = _measured_entries(summary[summary["task_kind"] == kind], metrics)
+    reported = _reported_entries(references, kind, metrics, tables)
+    if measured.empty and reported.empty:
+        raise IptBenchError(
+            f"no measured or reported numbers for task kind {kind!r}", "check the results rows"
+        )
+    if not include_reference_columns and not measured.empty:
+        cols = set(zip(measured["setting"], measured["dataset"], strict=True))
+        reported = reported[[c in cols for c in zip(reported["setting"], reported["dataset"], strict=True)]]
+    entries = pd.concat([reported, measured], ignore_index=True)
+    base = reported[(reported["table"] == baseline[0]) & (reported["method"] == baseline[1])]
+    base = base.set_index(["setting", "dataset", "metric", "channel"])["value"]
+    keys = pd.MultiIndex.from_frame(entries[["setting", "dataset", "metric", "channel"]])
+    entries["delta"] = entries["value"].to_numpy() - base.reindex(keys).to_numpy()
+    values, ci, delta = (_pivot(entries, field) for field in ("value", "ci", "delta"))
+    display = _display(values, ci, delta, _pivot(entries, "unconfirmed"), metrics)
+    return PaperTable(
+        title=f"{TITLES.get(kind, kind)}: {', '.join(m.upper() for m in metrics)}",
+        caption=protocol_caption(summary[summary["task_kind"] == kind], baseline),
+        values=values,
+        ci=ci,
+        delta=delta,
+        display=display,
+    )
+
+
+def protocol_caption(summary: pd.DataFrame, baseline: tuple[str, str]) -> str:
+    """State the measurement protocol of the measured rows and how to read the table."""
+    parts = []
+    if not summary.empty:
+
+        def values(column: str) -> str:
+            return "/".join(str(v) for v in sorted(summary[column].dropna().astype(str).unique())) or "n/a"
+
+        parts.append(
+            f"Measured: channel {values('channel')}, Y rounding {values('y_rounding')}, "
+            f"border crop {values('crop_border')} px, LR source {values('lr_source')}, "
+            f"noise mode {values('noise_mode')}, profile {values('profile')}"
+        )
+        partial = sorted(summary.loc[summary["partial"].astype(bool), "dataset"].unique())
+        parts.append(f"partial datasets: {', '.join(partial)}" if partial else "all datasets complete")
+        parts.append("measured cells: mean over images per seed, then mean ± 95% t-interval over seeds")
+    parts.append(
+        f"Reported: published numbers from references.csv († = unconfirmed); "
+        f"Δ = row minus {baseline[1]} ({baseline[0]}), same channel only"
+    )
+    return "; ".join(parts) + "."
+
+
+def _measured_entries(summary: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
+    if summary.empty:
+        return pd.DataFrame()
+    labels = _method_labels(summary)
+    frames = []
+    for metric in metrics:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source": "measured",
+                    "method": labels,
+                    "profile": summary["profile"].astype(str),
+                    "channel": summary["channel"].astype(str),
+                    "table": "measured",
+                    "setting": [
+                        setting_label(k, s, g)
+                        for k, s, g in zip(
+                            summary["task_kind"], summary["scale"], summary["sigma"], strict=True
+                        )
+                    ],
+                    "dataset": summary["dataset"].astype(str),
+                    "metric": metric,
+                    "value": summary[metric].astype(float),
+                    "ci": summary[f"{metric}_ci"].astype(float),
+                    "unconfirmed": 0.0,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _reported_entries(
+    references: pd.DataFrame, kind: str, metrics: tuple[str, ...], tables: tuple[str, ...]
+) -> pd.DataFrame:
+    refs = references[
+        (references["task_kind"] == kind)
+        & references["table"].isin(tables)
+        & references["metric"].isin(metrics)
+    ]
+    return pd.DataFrame(
+        {
+            "source": "reported (" + refs["table"] + ")",
+            "method": refs["method"],
+            "profile": "paper",
+            "channel": refs["channel"],
+            "table": refs["table"],
+            "setting": [setting_label(kind, s, g) for s, g in zip(refs["scale"], refs["sigma"], strict=True)],
+            "dataset": refs["dataset"],
+            "metric": refs["metric"],
+            "value": refs["value"],
+            "ci": float("nan"),
+            "unconfirmed": (refs["status"] == "unconfirmed").astype(float),
+        }
+    )
+
+
+def _method_labels(summary: pd.DataFrame) -> list[str]:
+    varying = [
+        column
+        for column in ABLATION_FACTORS
+        if (summary.groupby("variant")[column].nunique(dropna=False) > 1).any()
+    ]
+    labels = []
+    for _, row in summary.iterrows():
+        extras = [f"{ABLATION_FACTORS[c]}={row[c]}" for c in varying]
+        labels.append(f"{row['variant']} ({', '.join(extras)})" if extras else str(row["variant"]))
+    return labels
+
+
+def _sort_key(column: tuple[str, str, str]) -> tuple:
+    setting, dataset, metric = column
+    digits = "".join(ch for ch in setting if ch.isdigit())
+    rank = DATASET_ORDER.index(dataset) if dataset in DATASET_ORDER else len(DATASET_ORDER)
+    return (int(digits) if digits else 0, setting, rank, dataset, metric)
+
+
+def _pivot(entries: pd.DataFrame, field: str) -> pd.DataFrame:
+    wide = entries.pivot_table(
+        index=INDEX_NAMES,
+        columns=["setting", "dataset", "metric"],
+        values=field,
+        aggfunc="first",
+        dropna=False,
+        sort=False,
+    )
+    order = list(dict.fromkeys(map(tuple, entries[INDEX_NAMES].to_numpy())))
+    columns = sorted({tuple(c) for c in entries[["setting", "dataset", "metric"]].to_numpy()}, key=_sort_key)
+    return wide.reindex(
+        index=pd.MultiIndex.from_tuples(order, names=INDEX_NAMES),
+        columns=pd.MultiIndex.from_tuples(columns, names=["setting", "dataset", "metric"]),
+    ).astype(float)
+
+
+def _display(
+    values: pd.DataFrame,
+    ci: pd.DataFrame,
+    delta: pd.DataFrame,
+    unconfirmed: pd.DataFrame,
+    metrics: tuple[str, ...],
+) -> pd.DataFrame:
+    columns = {}
+    for setting, dataset, metric in values.columns:
+        digits = 4 if metric == "ssim" else 2
+        col = (setting, dataset, metric)
+        text = []
+        for value, half, flag in zip(values[col], ci[col], unconfirmed[col], strict=True):
+            if not np.isfinite(value):
+                text.append(MISSING)
+                continue
+            places = _places(value, digits)
+            cell = f"{value:.{places}f}" + (f" ± {half:.{digits}f}" if np.isfinite(half) else "")
+            text.append(cell + ("†" if flag == 1.0 else ""))
+        columns[(setting, dataset, metric.upper())] = text
+        columns[(setting, dataset, f"Δ {metric.upper()}")] = [
+            f"{d:+.{digits}f}" if np.isfinite(d) else MISSING for d in delta[col]
+        ]
+    frame = pd.DataFrame(columns, index=values.index)
+    frame.columns.names = ["setting", "dataset", "metric"]
+    return frame
+
+
+def _places(value: float, digits: int) -> int:
+    """Decimals to print: ``digits``, or up to two more when a published number has them (32.415)."""
+    for places in range(digits, digits + 3):
+        if abs(round(value, places) - value) < 1e-9:
+            return places
+    return digits
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    flat = frame.copy()
+    flat.columns = [" ".join(part for part in col if part and part != "-") for col in frame.columns]
+    return flat

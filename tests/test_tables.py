@@ -1,0 +1,118 @@
+"""Result tables: per-seed means, t-intervals, paper layout, deltas and exports."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from ipt_bench.report.references import load_references
+from ipt_bench.report.synthetic import synthetic_rows
+from ipt_bench.report.tables import mean_ci, paper_table, summarize
+
+
+def test_mean_ci_matches_scipy_t_interval():
+    values = np.array([31.0, 33.0, 32.5, 30.2])
+    mean, half = mean_ci(values)
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    assert mean == pytest.approx(values.mean())
+    assert half == pytest.approx((high - low) / 2)
+
+
+def test_mean_ci_single_value_has_no_interval():
+    mean, half = mean_ci([32.0])
+    assert mean == 32.0 and np.isnan(half)
+
+
+def _rows(per_seed: dict[int, list[float]], variant: str = "ipt", channel: str = "y") -> pd.DataFrame:
+    base = synthetic_rows({variant: 0.0}, seeds=(0,), n_images=1).iloc[[0]]  # one sr_x2 Set5 row
+    records = []
+    for seed, values in per_seed.items():
+        for index, value in enumerate(values):
+            records.append(
+                {
+                    **base.iloc[0].to_dict(),
+                    "seed": seed,
+                    "image": f"im{index}",
+                    "psnr": value,
+                    "channel": channel,
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def test_summarize_means_images_per_seed_then_seeds():
+    # seed 0: images 30, 32 -> 31; seed 1: 31, 35 -> 33; over seeds: 32 +/- t(0.975, 1) * 1.
+    summary = summarize(_rows({0: [30.0, 32.0], 1: [31.0, 35.0]}))
+    assert len(summary) == 1
+    row = summary.iloc[0]
+    assert row["psnr"] == pytest.approx(32.0)
+    assert row["psnr_ci"] == pytest.approx(stats.t.ppf(0.975, 1) * 1.0)
+    assert row["n_seeds"] == 2 and row["n_images"] == 2
+
+
+def test_paper_table_puts_measured_beside_reported_with_delta():
+    summary = summarize(_rows({0: [38.0, 38.2]}))
+    table = paper_table(summary, load_references(), "sr")
+    col = ("x2", "Set5", "psnr")
+    reported_ipt = table.values.loc[("reported (table1_sr)", "IPT", "paper", "y"), col]
+    measured = table.values.loc[("measured", "ipt", "smoke", "y"), col]
+    assert reported_ipt == 38.37
+    assert measured == pytest.approx(38.1)
+    assert table.delta.loc[("measured", "ipt", "smoke", "y"), col] == pytest.approx(38.1 - 38.37)
+    assert table.delta.loc[("reported (table1_sr)", "HAN", "paper", "y"), col] == pytest.approx(38.27 - 38.37)
+    # Paper layout: scale-major columns, datasets in the paper's order.
+    assert list(table.values.columns[:4]) == [
+        ("x2", d, "psnr") for d in ("Set5", "Set14", "B100", "Urban100")
+    ]
+    assert np.isnan(table.ci.loc[("measured", "ipt", "smoke", "y"), col])  # one seed: no interval
+    assert "channel y" in table.caption and "border crop 2 px" in table.caption
+
+
+def test_delta_only_against_the_same_channel():
+    rows = synthetic_rows({"cnn": 0.0}, seeds=(0, 1), n_images=3).assign(channel="rgb")
+    table = paper_table(summarize(rows), load_references(), "denoise")
+    key = ("measured", "cnn", "smoke", "rgb")
+    col = ("σ30", "CBSD68", "psnr")
+    assert np.isfinite(table.values.loc[key, col])
+    assert np.isnan(table.delta.loc[key, col])  # the baseline IPT number is Y-channel
+    assert table.display.loc[key, ("σ30", "CBSD68", "PSNR")].count("±") == 1
+
+
+def test_unconfirmed_reported_values_are_marked_and_partial_sets_named():
+    table = paper_table(
+        summarize(synthetic_rows(seeds=(0,), n_images=2)),
+        load_references(),
+        "derain",
+        metrics=("psnr", "ssim"),
+    )
+    display = table.display
+    assert (
+        display.loc[("reported (table3_derain)", "Input", "paper", "y"), ("-", "Rain100L", "PSNR")]
+        == "26.90†"
+    )
+    assert (
+        display.loc[("reported (table3_derain)", "IPT", "paper", "y"), ("-", "Rain100L", "PSNR")] == "41.62"
+    )
+    assert "partial datasets: Rain100L" in table.caption
+
+
+def test_exports(tmp_path):
+    rows = synthetic_rows({"<b>bold</b>": 0.0}, seeds=(0, 1), n_images=2)
+    table = paper_table(summarize(rows), load_references(), "sr")
+    paths = table.export(tmp_path, "sr")
+    assert sorted(paths) == ["csv", "html", "md", "tex"]
+    long = pd.read_csv(io.StringIO(paths["csv"].read_text()))
+    ipt = long[(long["method"] == "IPT") & (long["dataset"] == "Urban100") & (long["setting"] == "x4")]
+    assert ipt["value"].tolist() == [27.26]
+    tex = paths["tex"].read_text()
+    assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex and "\\caption{" in tex
+    md = paths["md"].read_text().splitlines()
+    assert md[0].startswith("**Super-resolution") and md[2].startswith("| source | method |")
+    assert len({line.count("|") for line in md[2:] if line}) == 1  # same column count on every row
+    html = paths["html"].read_text()
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold" not in html
+    assert not list(tmp_path.glob(".*.tmp"))
