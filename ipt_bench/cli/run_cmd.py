@@ -1,9 +1,71 @@
-"""CLI commands (being built)."""
+"""``ipt-bench run SUITE``: plan a suite, run what is not done yet, then build its report."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands on the root app."""
+    """Register ``run`` on the root app."""
+    app.command("run")(run)
+
+
+def run(
+    suite: Path = typer.Argument(..., help="Suite YAML file, e.g. suites/quickstart.yaml."),
+    profile: str = typer.Option(None, "--profile", "-p", help="smoke | cpu | paper (default: the suite's)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Results folder (default results/<suite>)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (cached / to run) and stop."),
+    force: str = typer.Option(None, "--force", help="Re-run nodes: 'all' or key prefixes, comma-separated."),
+    executor: str = typer.Option("local", "--executor", help="local (worker processes) or ray."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Local worker processes."),
+    address: str = typer.Option("auto", "--address", help="Ray cluster: auto or HOST:PORT."),
+    data_root: Path = typer.Option(None, "--data-root", help="Folder holding the benchmark datasets."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept incomplete test sets."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Build the HTML report at the end."),
+    report_dir: Path = typer.Option(None, "--report-dir", help="Report folder (default reports/<suite>)."),
+) -> None:
+    """Run a benchmark suite; finished nodes are reused, so an interrupted run just continues."""
+    from rich.console import Console
+
+    from ipt_bench.suite.engine import run_suite
+
+    console = Console()
+    summary = run_suite(
+        suite,
+        profile=profile,
+        out=out,
+        dry_run=dry_run,
+        force=force,
+        executor=executor,
+        jobs=jobs,
+        address=address,
+        data_root=data_root,
+        allow_partial=allow_partial,
+        console=console,
+    )
+    if dry_run:
+        return
+    counts = {s: list(summary.status.values()).count(s) for s in ("done", "cached", "failed", "skipped")}
+    console.print(
+        f"{summary.suite}: {counts['done']} run, {counts['cached']} cached, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped in {summary.seconds:.1f} s -> {summary.out}"
+    )
+    if report:
+        _build_report(summary.out, report_dir or Path("reports") / summary.suite, console)
+    if not summary.complete:
+        console.print("incomplete: fix the failures above and run the same command again")
+        # SystemExit, not typer.Exit: the root app runs with standalone_mode=False, which turns
+        # typer.Exit into a return value that main() does not pass on
+        raise SystemExit(1)
+
+
+def _build_report(results: Path, report_dir: Path, console) -> None:
+    try:
+        from ipt_bench.report.html import build_report
+    except ImportError:
+        console.print("report builder not available; skipped the report")
+        return
+    build_report(results, report_dir)
+    console.print(f"report: {report_dir}")

@@ -1,0 +1,195 @@
+"""``ipt-bench run``'s engine: load a suite, plan it, run what is not done, record the run."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+from ipt_bench.core.errors import ConfigError
+from ipt_bench.core.provenance import collect_provenance
+from ipt_bench.suite.display import RunDisplay, plan_table
+from ipt_bench.suite.executors import NodeExecutor, make_executor
+from ipt_bench.suite.loader import check_suite_names, load_suite
+from ipt_bench.suite.planner import Plan, build_plan, plan_fingerprint
+from ipt_bench.suite.schema import Suite
+from ipt_bench.suite.store import ResultsStore
+from ipt_bench.suite.work import RunOptions
+
+_POLL_S = 0.5
+
+
+@dataclass
+class RunSummary:
+    """How a run ended: each node's status, and whether every node is now done."""
+
+    suite: str
+    out: Path
+    plan: Plan
+    status: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """True when every node is done (now or before)."""
+        return all(self.status.get(n.key) in ("done", "cached") for n in self.plan)
+
+
+def run_suite(
+    suite_path: str | Path,
+    *,
+    profile: str | None = None,
+    out: str | Path | None = None,
+    dry_run: bool = False,
+    force: str | None = None,
+    executor: str = "local",
+    jobs: int = 1,
+    address: str | None = None,
+    data_root: str | Path | None = None,
+    allow_partial: bool = False,
+    console: Console | None = None,
+) -> RunSummary:
+    """Run (or with ``dry_run`` just show) a suite into ``out`` (default ``results/<suite>``)."""
+    console = console or Console()
+    suite = load_suite(suite_path, check_names=False)
+    store = ResultsStore(out or Path("results") / suite.name)
+    plan = _plan(suite_path, suite, store, profile or suite.profile, allow_partial)
+    summary = RunSummary(suite=suite.name, out=store.root, plan=plan, dry_run=dry_run)
+    if dry_run:
+        console.print(plan_table(plan, store))
+        summary.status = {n.key: "cached" if store.is_done(n.key) else "to run" for n in plan}
+        return summary
+    store.write_if_changed("suite.yaml", yaml.safe_dump(suite.model_dump(mode="json"), sort_keys=False))
+    store.write_if_changed("plan.json", json.dumps(plan.to_json(), indent=1))
+    options = RunOptions(out=str(store.root), data_root=str(data_root) if data_root else None)
+    forced = forced_keys(plan, force)
+    started = dt.datetime.now(dt.timezone.utc)
+    clock = time.perf_counter()
+    pool = make_executor(executor, jobs=jobs, address=address, profile=plan.profile)
+    try:
+        with RunDisplay(plan, store, console) as display:
+            _schedule(plan, store, pool, options, forced, display, summary)
+    finally:
+        pool.close()
+    summary.seconds = time.perf_counter() - clock
+    _write_run(store, summary, started, executor, jobs)
+    return summary
+
+
+def _plan(
+    suite_path: str | Path, suite: Suite, store: ResultsStore, profile: str, allow_partial: bool
+) -> Plan:
+    """The plan, reused from ``plan.json`` when its fingerprint matches (no torch import then)."""
+    fingerprint = plan_fingerprint(suite, profile, allow_partial)
+    if fingerprint is not None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            cached = Plan.from_json(json.loads((store.root / "plan.json").read_text(encoding="utf-8")))
+            if cached.fingerprint == fingerprint:
+                return cached
+    check_suite_names(suite, suite_path)
+    plan = build_plan(suite, profile=profile, allow_partial=allow_partial)
+    plan.fingerprint = fingerprint
+    return plan
+
+
+def forced_keys(plan: Plan, force: str | None) -> set[str]:
+    """Nodes ``--force`` names (``all`` or key prefixes, comma-separated) plus their dependants."""
+    if not force:
+        return set()
+    if force == "all":
+        return set(plan.nodes)
+    chosen: set[str] = set()
+    for prefix in (p.strip() for p in force.split(",") if p.strip()):
+        matches = [key for key in plan.nodes if key.startswith(prefix)]
+        if not matches:
+            raise ConfigError(
+                f"--force {prefix}: no node key starts with it",
+                "copy a key prefix from `ipt-bench run SUITE --dry-run`, or use --force all",
+            )
+        chosen.update(matches)
+    for key in list(chosen):
+        chosen |= plan.dependants(key)
+    return chosen
+
+
+def _schedule(
+    plan: Plan,
+    store: ResultsStore,
+    pool: NodeExecutor,
+    options: RunOptions,
+    forced: set[str],
+    display: RunDisplay,
+    summary: RunSummary,
+) -> None:
+    status = summary.status
+    waiting = []
+    for node in plan:
+        if node.key not in forced and store.is_done(node.key):
+            status[node.key] = "cached"
+            display.finished(node, "cached")
+        else:
+            waiting.append(node)
+    running: dict[cf.Future, str] = {}
+    while waiting or running:
+        for node in list(waiting):
+            if len(running) >= pool.capacity:
+                break
+            dep_states = [status.get(d) for d in node.deps]
+            if any(s in ("failed", "skipped") for s in dep_states):
+                waiting.remove(node)
+                status[node.key] = "skipped"
+                display.finished(node, "skipped", error="an input node failed")
+            elif all(s in ("done", "cached") for s in dep_states):
+                waiting.remove(node)
+                display.running(node)
+                running[pool.submit(node.to_json(), options, node.key in forced)] = node.key
+        if not running:
+            continue
+        finished, _ = cf.wait(running, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
+        for future in finished:
+            node = plan.nodes[running.pop(future)]
+            result = _result_of(future)
+            status[node.key] = result["status"]
+            if result["error"]:
+                summary.errors[node.key] = result["error"]
+            display.finished(node, result["status"], result["seconds"], result["error"])
+
+
+def _result_of(future: cf.Future) -> dict[str, Any]:
+    try:
+        return future.result()
+    except Exception as exc:  # the worker process or Ray task itself died
+        return {"status": "failed", "seconds": 0.0, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _write_run(
+    store: ResultsStore, summary: RunSummary, started: dt.datetime, executor: str, jobs: int
+) -> None:
+    counts: dict[str, int] = {}
+    for value in summary.status.values():
+        counts[value] = counts.get(value, 0) + 1
+    run = {
+        "suite": summary.suite,
+        "profile": summary.plan.profile,
+        "executor": executor,
+        "jobs": jobs,
+        "started": started.isoformat(),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "seconds": summary.seconds,
+        "complete": summary.complete,
+        "counts": counts,
+        "nodes": summary.status,
+        "errors": summary.errors,
+        **collect_provenance(device=False),  # each node record names the device it ran on
+    }
+    store.write_if_changed("run.json", json.dumps(run, indent=1, sort_keys=True))

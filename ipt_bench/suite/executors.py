@@ -1,0 +1,152 @@
+"""Where nodes run: in this process, in a pool of spawned worker processes, or as Ray tasks.
+
+Every executor has ``submit(node_json, options, force) -> concurrent.futures.Future`` whose result
+is :func:`ipt_bench.suite.work.execute_node`'s dict, and ``close()``; ``capacity`` is how many
+nodes the scheduler keeps in flight.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import ctypes
+import multiprocessing
+import os
+import signal
+import socket
+from typing import Any, Protocol
+
+from ipt_bench.core.errors import IptBenchError
+from ipt_bench.suite.work import RunOptions, execute_node
+
+_PR_SET_PDEATHSIG = 1
+#: Ray resource requests per profile and node kind (training on a GPU in the paper profile).
+_RAY_RESOURCES = {
+    "smoke": {"num_cpus": 1},
+    "cpu": {"num_cpus": 1},
+    "paper": {"num_cpus": 4, "num_gpus": 1},
+}
+
+
+class NodeExecutor(Protocol):
+    """What the scheduler needs from an executor."""
+
+    capacity: int
+
+    def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future: ...
+
+    def close(self) -> None: ...
+
+
+class InlineExecutor:
+    """Runs each node at submission, in this process (``--jobs 1``; a kill stops everything)."""
+
+    capacity = 1
+
+    def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
+        """Run the node now; the returned future is already resolved."""
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(execute_node(node_json, options, force))
+        except Exception as exc:  # a store/lock failure: report it as the node's failure
+            future.set_exception(exc)
+        return future
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ProcessExecutor:
+    """``jobs`` spawned worker processes that die with this process (Linux ``PR_SET_PDEATHSIG``)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.capacity = jobs
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(threads,),
+        )
+
+    def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
+        """Queue the node on the pool."""
+        return self._pool.submit(execute_node, node_json, options, force)
+
+    def close(self) -> None:
+        """Wait for running nodes and stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker(threads: int) -> None:
+    """Share the cores between workers, and make a worker die when the run is killed."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:  # not Linux: orphaned workers finish their node, then exit
+        pass
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+class RayExecutor:
+    """Nodes as Ray tasks on the cluster at ``address``; they write to the same results folder,
+    which must therefore be on a filesystem every Ray node sees."""
+
+    capacity = 256
+
+    def __init__(self, address: str, profile: str) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise IptBenchError(
+                "--executor ray needs the ray package, which is not installed",
+                "pip install 'ipt-bench[ray]' or use --executor local",
+            ) from exc
+        if address != "auto":
+            check_reachable(address)
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise IptBenchError(
+                f"cannot connect to the Ray cluster at {address}: {str(exc).splitlines()[0]}",
+                "start one with `ray start --head` or pass --address HOST:PORT of a running head",
+            ) from exc
+        self._ray = ray
+        self._task = ray.remote(execute_node).options(max_retries=0, **_RAY_RESOURCES[profile])
+
+    def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
+        """Send the node to the cluster."""
+        return self._task.remote(node_json, options, force).future()
+
+    def close(self) -> None:
+        """Disconnect from the cluster (the cluster keeps running)."""
+        self._ray.shutdown()
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Raise a one-line error unless something accepts TCP connections at ``HOST:PORT``."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise IptBenchError(
+            f"Ray address {address!r} is not HOST:PORT", "e.g. --address 127.0.0.1:6379 or auto"
+        )
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise IptBenchError(
+            f"the Ray head at {address} does not answer ({exc.strerror or exc})",
+            "start it with `ray start --head --port PORT` or fix --address",
+        ) from exc
+
+
+def make_executor(kind: str, *, jobs: int, address: str | None, profile: str) -> NodeExecutor:
+    """The executor named by ``--executor``."""
+    if kind == "local":
+        if jobs < 1:
+            raise IptBenchError(f"--jobs {jobs} must be at least 1", "e.g. --jobs 2")
+        return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
+    if kind == "ray":
+        return RayExecutor(address or "auto", profile)
+    raise IptBenchError(f"unknown executor {kind!r}", "use --executor local or --executor ray")

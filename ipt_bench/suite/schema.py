@@ -1,0 +1,181 @@
+"""The suite file format: a pydantic v2 model of one benchmark study.
+
+A suite names variants (optionally with overrides), tasks with their datasets and noise levels,
+seeds, the metric protocol, per-profile step/batch overrides and the report it feeds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ProfileName = Literal["smoke", "cpu", "paper"]
+ReportKind = Literal["table1", "table2", "table3", "generalization", "contrastive", "pretrain_data"]
+#: Variants that need no training (evaluated directly); bicubic serves SR, identity the others.
+UNTRAINED_VARIANTS = ("bicubic", "identity")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VariantEntry(_Strict):
+    """A registry variant, optionally with overrides and a label naming the result."""
+
+    name: str
+    label: str | None = None
+    contrastive_weight: float | None = Field(default=None, ge=0)
+    pretrain_noise_levels: tuple[float, ...] | None = None
+    data_fraction: float | None = Field(default=None, gt=0, le=1)
+    size: str | None = None
+
+    @property
+    def overrides(self) -> dict[str, object]:
+        """The overridden registry fields (``data_fraction`` belongs to the pre-training run)."""
+        fields = ("contrastive_weight", "pretrain_noise_levels", "size")
+        return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+
+    @property
+    def display(self) -> str:
+        """The label used in results: ``label`` if given, else the name plus its overrides."""
+        if self.label:
+            return self.label
+        parts = {**self.overrides}
+        if self.data_fraction is not None:
+            parts["data_fraction"] = self.data_fraction
+        if not parts:
+            return self.name
+        inner = ",".join(f"{k}={_short(v)}" for k, v in sorted(parts.items()))
+        return f"{self.name}[{inner}]"
+
+
+def _short(value: object) -> str:
+    if isinstance(value, tuple):
+        return "+".join(f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class SrTasks(_Strict):
+    """Super-resolution at the given scales, tested on the given datasets."""
+
+    scales: tuple[Literal[2, 3, 4], ...] = Field(min_length=1)
+    datasets: tuple[str, ...] = Field(min_length=1)
+
+
+class DenoiseTasks(_Strict):
+    """Denoising: one fine-tune per entry of ``train_sigmas`` (a number, or a list = mixed levels),
+    each tested at every ``test_sigmas`` level (default: at its own training levels)."""
+
+    train_sigmas: tuple[float | tuple[float, ...], ...] = Field(min_length=1)
+    test_sigmas: tuple[float, ...] | None = Field(default=None, min_length=1)
+    datasets: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("train_sigmas", "test_sigmas")
+    @classmethod
+    def _in_range(cls, values: tuple | None) -> tuple | None:
+        if values is None:
+            return values
+        flat = [s for v in values for s in (v if isinstance(v, tuple) else (v,))]
+        bad = [s for s in flat if not 0 < s <= 100]
+        if bad:
+            raise ValueError(f"noise levels must lie in (0, 100] on the 0-255 scale, got {bad}")
+        return values
+
+
+class DerainTasks(_Strict):
+    """Deraining, tested on the given datasets."""
+
+    datasets: tuple[str, ...] = Field(min_length=1)
+
+
+class TaskBlock(_Strict):
+    """The tasks of a suite; at least one of sr, denoise, derain."""
+
+    sr: SrTasks | None = None
+    denoise: DenoiseTasks | None = None
+    derain: DerainTasks | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TaskBlock:
+        if self.sr is None and self.denoise is None and self.derain is None:
+            raise ValueError("declare at least one task: sr, denoise or derain")
+        return self
+
+
+class Metrics(_Strict):
+    """The scoring protocol: Y (BT.601) or RGB, and whether Y is rounded like MATLAB."""
+
+    channel: Literal["y", "rgb"] = "y"
+    y_rounding: Literal["round", "float"] = "round"
+
+
+class StageOverrides(_Strict):
+    """Per-profile changes to the training schedule."""
+
+    steps: int | None = Field(default=None, gt=0)
+    pretrain_steps: int | None = Field(default=None, gt=0)
+    batch_size: int | None = Field(default=None, gt=0)
+
+
+class ReportRef(_Strict):
+    """The report this suite feeds."""
+
+    name: str
+    kind: ReportKind
+
+
+class TrainData(_Strict):
+    """Training sets for the two stages (the runner's defaults when absent)."""
+
+    pretrain: str | None = None
+    finetune: str | None = None
+
+
+class Suite(_Strict):
+    """One benchmark study."""
+
+    name: str
+    description: str = ""
+    profile: ProfileName = "cpu"
+    variants: tuple[VariantEntry, ...] = Field(min_length=1)
+    tasks: TaskBlock
+    seeds: tuple[int, ...] = Field(default=(0,), min_length=1)
+    metrics: Metrics = Metrics()
+    profiles: dict[ProfileName, StageOverrides] = Field(default_factory=dict)
+    train_data: TrainData = TrainData()
+    report: ReportRef | None = None
+    #: A folder of official IPT weights (IPT_sr2.pt, IPT_denoise30.pt, IPT_derain.pt, ...): each one
+    #: found is evaluated as variant ``ipt-official`` on the matching tasks.
+    checkpoints: Path | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, name: str) -> str:
+        if not _SLUG.match(name):
+            raise ValueError("use lowercase letters, digits, '-', '_' or '.' (it names folders)")
+        return name
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _names_to_entries(cls, values: object) -> object:
+        if isinstance(values, list):
+            return [{"name": v} if isinstance(v, str) else v for v in values]
+        return values
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> Suite:
+        labels = [v.display for v in self.variants]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ValueError(f"variant labels must be unique, repeated: {dupes}; add 'label:' to each")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be unique, got {list(self.seeds)}")
+        return self
+
+    def overrides_for(self, profile: str) -> StageOverrides:
+        """The step/batch overrides for ``profile`` (none when the suite gives none)."""
+        return self.profiles.get(profile, StageOverrides())  # type: ignore[call-overload]

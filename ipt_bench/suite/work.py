@@ -1,0 +1,195 @@
+"""Run one plan node into the results store (in this process, a pool worker or a Ray task).
+
+The node's ``flock`` claim is held throughout, so two runs on one results folder never do the same
+node at once; the record is written last, so a killed node is simply not done yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ipt_bench.core.atomic import atomic_path, atomic_write_text
+from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.provenance import collect_provenance
+from ipt_bench.suite.planner import Node
+from ipt_bench.suite.store import ResultsStore
+
+_PROGRESS_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Settings shared by every node of one run (picklable, for worker processes and Ray)."""
+
+    out: str
+    data_root: str | None = None
+    device: str = "auto"
+
+
+def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = False) -> dict[str, Any]:
+    """Run the node unless it is already done; return ``{key, status, seconds, error}``.
+
+    ``status`` is ``done``, ``cached`` (done before, possibly by another process) or ``failed``.
+    """
+    node = Node.from_json(node_json)
+    store = ResultsStore(options.out)
+    with store.claim(node.key):
+        if force:
+            store.clear_node(node.key)
+        elif store.is_done(node.key):
+            return {"key": node.key, "status": "cached", "seconds": 0.0, "error": None}
+        started = dt.datetime.now(dt.timezone.utc)
+        clock = time.perf_counter()
+        error = None
+        files: list[str] = []
+        try:
+            files = _RUNNERS[node.kind](node, store, options)
+        except IptBenchError as exc:
+            error = exc.one_line()
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc} | {_last_frames(exc)}"
+        seconds = time.perf_counter() - clock
+        record = {
+            "key": node.key,
+            "kind": node.kind,
+            "title": node.title,
+            "spec": node.spec,
+            "deps": list(node.deps),
+            "status": "failed" if error else "done",
+            "error": error,
+            "seconds": seconds,
+            "files": {} if error else store.file_sizes(node.key, files),
+            "started": started.isoformat(),
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
+            **collect_provenance(),
+        }
+        store.write_record(node.key, record)
+        store.progress_path(node.key).unlink(missing_ok=True)
+        return {"key": node.key, "status": record["status"], "seconds": seconds, "error": error}
+
+
+def _last_frames(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+
+
+class ProgressFile:
+    """A training/eval progress callback that writes ``progress.json`` at most once a second."""
+
+    def __init__(self, path: Path, total: int | None = None) -> None:
+        self.path = path
+        self.total = total
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def update(self, step: int, total: int | None = None) -> None:
+        """Record that ``step`` of ``total`` is done."""
+        now = time.monotonic()
+        total = total or self.total
+        if now - self._last < _PROGRESS_EVERY_S and step != total:
+            return
+        self._last = now
+        elapsed = now - self.start
+        eta = elapsed / step * (total - step) if total and step else None
+        atomic_write_text(self.path, json.dumps({"step": step, "total": total, "eta": eta}))
+
+
+def _run_training_node(node: Node, store: ResultsStore, options: RunOptions) -> list[str]:
+    from ipt_bench.train.runner import TrainSpec, run_training
+
+    spec = TrainSpec.from_json(node.spec)
+    if node.deps:
+        spec = dataclasses.replace(spec, init=str(store.train_dir(node.deps[0])))
+    progress = ProgressFile(store.progress_path(node.key))
+    result = run_training(
+        spec,
+        store.train_dir(node.key),
+        resume=True,
+        data_root=options.data_root,
+        progress=lambda step, total, _row: progress.update(step, total),
+    )
+    if result.interrupted or result.model_path is None:
+        raise IptBenchError(
+            f"training of {node.title} was interrupted", "run the same command again to resume"
+        )
+    return [p for p in ("train/model.pt", "train/model.json") if (store.node_dir(node.key) / p).is_file()]
+
+
+def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list[str]:
+    import pandas as pd
+
+    from ipt_bench.data.tasks import Task
+    from ipt_bench.eval.evaluate import evaluate
+
+    spec = node.spec
+    task = Task.parse(spec["task"])
+    progress = ProgressFile(store.progress_path(node.key))
+    counter = itertools.count(1)
+    result = evaluate(
+        task=task,
+        dataset=spec["dataset"],
+        model=spec["model"],
+        checkpoint=store.train_dir(node.deps[0]) if node.deps else spec.get("checkpoint"),
+        task_idx=0 if node.deps else None,
+        channel=spec["channel"],
+        y_rounding=spec["y_rounding"],
+        data_root=Path(options.data_root) if options.data_root else None,
+        allow_partial=spec["allow_partial"],
+        seed=spec["noise_seed"],
+        device=_device(options.device),
+        on_image=lambda _row: progress.update(next(counter)),
+    )
+    protocol = result.protocol
+    rows = [
+        {
+            "suite": spec["suite"],
+            "variant": spec["variant"],
+            "task": task.name,
+            "task_kind": task.kind,
+            "dataset": spec["dataset"],
+            "scale": task.scale,
+            "sigma": task.sigma,
+            "seed": spec["seed"],
+            "image": row["image"],
+            "psnr": float(row["psnr"]),
+            "ssim": float(row["ssim"]),
+            "seconds": float(row["seconds"]),
+            "channel": protocol.get("channel"),
+            "y_rounding": protocol.get("y_rounding"),
+            "crop_border": protocol.get("crop_border"),
+            "lr_source": protocol.get("lr_source"),
+            "noise_mode": protocol.get("noise_mode"),
+            "partial": bool(protocol.get("partial")),
+            "profile": spec["profile"],
+            "train_sigmas": spec["train_sigmas"],
+            "contrastive_weight": spec["contrastive_weight"],
+            "data_fraction": spec["data_fraction"],
+            "cell_key": node.key,
+        }
+        for row in result.rows
+    ]
+    frame = pd.DataFrame(rows).astype(
+        {"sigma": "float64", "contrastive_weight": "float64", "data_fraction": "float64"}
+    )
+    with atomic_path(store.rows_path(node.key)) as tmp:
+        frame.to_parquet(tmp, index=False)
+    return ["rows.parquet"]
+
+
+def _device(wanted: str) -> str:
+    if wanted != "auto":
+        return wanted
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+_RUNNERS = {"pretrain": _run_training_node, "finetune": _run_training_node, "eval": _run_eval_node}
