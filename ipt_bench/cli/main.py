@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     _register_commands()
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        app(args=argv, standalone_mode=False, prog_name="ipt-bench")
+        result = app(args=argv, standalone_mode=False, prog_name="ipt-bench")
     except IptBenchError as exc:
         if _state["debug"]:
             traceback.print_exc()
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print_error("interrupted")
         return 130
-    return 0
+    return int(result or 0)
 
 
 if __name__ == "__main__":
