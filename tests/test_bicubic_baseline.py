@@ -10,16 +10,7 @@ import pytest
 from ipt_bench.data.images import read_image
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic, rgb_bicubic
 from ipt_bench.metrics import MetricProtocol, crop_border, psnr, score, ssim
-
-# (PSNR, SSIM) printed in RCAN (ECCV 2018) Table 3 and its successors.
-PUBLISHED = {
-    ("Set5", 2): (33.66, 0.9299),
-    ("Set5", 3): (30.39, 0.8682),
-    ("Set5", 4): (28.42, 0.8104),
-    ("Set14", 2): (30.24, 0.8688),
-    ("Set14", 3): (27.55, 0.7742),
-    ("Set14", 4): (26.00, 0.7027),
-}
+from tests.published import PUBLISHED_BICUBIC as PUBLISHED
 
 
 def _legacy_means(root: Path, dataset: str, scale: int) -> tuple[float, float]:

@@ -10,16 +10,7 @@ import pytest
 from ipt_bench.cli.main import main
 from ipt_bench.data.tasks import Task
 from ipt_bench.eval.evaluate import evaluate
-
-# Published bicubic baselines (PSNR, SSIM; Y channel, border = scale), legacy Y pipeline.
-PUBLISHED_BICUBIC = {
-    ("Set5", 2): (33.66, 0.9299),
-    ("Set5", 3): (30.39, 0.8682),
-    ("Set5", 4): (28.42, 0.8104),
-    ("Set14", 2): (30.24, 0.8688),
-    ("Set14", 3): (27.55, 0.7742),
-    ("Set14", 4): (26.00, 0.7027),
-}
+from tests.published import PUBLISHED_BICUBIC
 
 
 def run_json(capsys, *args: str) -> dict:
