@@ -86,3 +86,9 @@ def reproduce_contrastive(session: nox.Session) -> None:
 def reproduce_pretrain_data(session: nox.Session) -> None:
     """Pre-training data percentage: IPT vs CNN."""
     _reproduce(session, "pretrain_data")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the performance benchmarks and regenerate benchmarks/README.md (under 15 min on 2 cores)."""
+    session.run("python", "benchmarks/run_all.py", *session.posargs)

@@ -83,8 +83,11 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     # Smallest first: ru_maxrss only grows, so each row's peak includes the earlier ones.
-    for name, steps in (("ipt-tiny-con", args.steps_small), ("ipt-small-con", args.steps_small),
-                        ("ipt-paper-con", args.steps_paper)):  # fmt: skip
+    for name, steps in (
+        ("ipt-tiny-con", args.steps_small),
+        ("ipt-small-con", args.steps_small),
+        ("ipt-paper-con", args.steps_paper),
+    ):
         rows.append(measure(name, steps))
         print(json.dumps(rows[-1]))
     atomic_write_text(RESULTS, json.dumps({"machine": machine(), "results": rows}, indent=2))

@@ -7,7 +7,6 @@ to [0, 255]; this module draws such streak layers procedurally so no RainTrainL 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from ipt_bench.core.errors import IptBenchError
 from ipt_bench.data.resize import round_half_away
@@ -45,6 +44,8 @@ def rain_layer(
     thickness = _draw(rng, thickness, THICKNESS_RANGE, "thickness", 0.5, None)
     brightness = _draw(rng, brightness, BRIGHTNESS_RANGE, "brightness", 0.0, 1.0)
     seeds = (rng.random((height, width)) < density) * rng.uniform(0.5, 1.0, (height, width))
+    from scipy.signal import fftconvolve  # scipy.signal costs seconds to import; only rain needs it
+
     streaks = fftconvolve(seeds, _line_kernel(length, angle, thickness), mode="same")
     return np.clip(streaks * brightness, 0.0, 1.0)
 

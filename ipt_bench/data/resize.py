@@ -7,6 +7,7 @@ the end, which is 1-2 levels off on 10-15% of pixels of the published LR test im
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -93,8 +94,12 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     return near + far
 
 
+@functools.lru_cache(maxsize=256)
 def _contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per output pixel: normalised bicubic tap weights and their mirrored 0-based input indices."""
+    """Per output pixel: normalised bicubic tap weights and their mirrored 0-based input indices.
+
+    Cached (training resizes thousands of same-sized patches); the arrays are made read-only.
+    """
     antialias = scale < 1
     width = _KERNEL_WIDTH / scale if antialias else _KERNEL_WIDTH
     x = np.arange(1, out_len + 1, dtype=np.float64)
@@ -107,7 +112,9 @@ def _contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray,
     keep = np.any(weights != 0, axis=0)  # MATLAB drops tap columns that are zero for every output
     mirror = np.concatenate([np.arange(in_len), np.arange(in_len - 1, -1, -1)])
     columns = mirror[np.mod(indices[:, keep].astype(np.int64) - 1, 2 * in_len)]
-    return weights[:, keep], columns
+    weights = np.ascontiguousarray(weights[:, keep])
+    weights.flags.writeable = columns.flags.writeable = False
+    return weights, columns
 
 
 def _apply_along_first_axis(x: np.ndarray, weights: np.ndarray, columns: np.ndarray) -> np.ndarray:
