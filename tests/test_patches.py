@@ -109,3 +109,21 @@ def test_folder_of_images_and_size_filter(tmp_path: Path) -> None:
         load_images(paths, 48)
     with pytest.raises(DatasetError, match="no images"):
         image_paths(tmp_path / "nothing" if (tmp_path / "nothing").mkdir() is None else tmp_path)
+
+
+def test_shared_head_draws_a_sigma_per_sample_and_keeps_head_zero() -> None:
+    flat = [np.full((200, 200, 3), 128, np.uint8)]
+    levels = (Task("denoise", sigma=5.0), Task("denoise", sigma=25.0), Task("denoise", sigma=45.0))
+    sampler = PatchSampler(flat, levels, 48, 12, seed=3, shared_head=True)
+    batch = sampler.batch(0)
+    assert batch.task_idx == 0 and len(set(batch.sample_tasks)) > 1
+    for task_id, noisy, clean in zip(batch.sample_tasks, batch.degraded, batch.clean, strict=True):
+        # a flat 128 image never clips at these levels, so the residual std is the sample's sigma
+        assert (noisy - clean).std().item() == pytest.approx(levels[task_id].sigma, rel=0.06)
+    val = sampler.validation_batch(2, 2)
+    assert val.task_idx == 0 and val.sample_tasks == (2, 2)
+
+
+def test_shared_head_rejects_tasks_of_different_scales(images: list[np.ndarray]) -> None:
+    with pytest.raises(ConfigError, match="cannot share one head"):
+        PatchSampler(images, (Task("sr", 2), Task("denoise", sigma=30.0)), P, 2, seed=0, shared_head=True)

@@ -1,10 +1,12 @@
 """Training patches for the paper's corruption tasks, drawn reproducibly from (seed, step).
 
 Each batch comes from one task chosen at random (the task index selects the network's head,
-tail and task query). Every random draw of batch ``k`` is derived from ``(seed, k)`` (and the
-sample's position in the *global* batch), so resuming at step ``k``, using any number of
-DataLoader workers, or splitting the global batch over DDP ranks all reproduce batch ``k``
-exactly. Clean images are decoded once and kept in memory (the training sets are small).
+tail and task query). With ``shared_head`` all tasks feed head 0 and every *sample* draws its own
+task: one denoiser trained on a mixed set of noise levels. Every random draw of batch ``k`` is
+derived from ``(seed, k)`` (and the sample's position in the *global* batch), so resuming at
+step ``k``, using any number of DataLoader workers, or splitting the global batch over DDP ranks
+all reproduce batch ``k`` exactly. Clean images are decoded once and kept in memory (the
+training sets are small).
 
 Degradations (clean crops are uint8 RGB):
 - SR x s: HR crop of ``P * s`` pixels, LR = MATLAB bicubic ``imresize`` to ``P`` (uint8).
@@ -37,12 +39,14 @@ _TASK_STREAM, _SAMPLE_STREAM, _VAL_STREAM, _SUBSET_STREAM = 1, 2, 3, 4
 @dataclass(frozen=True)
 class PatchBatch:
     """One batch of one task: ``degraded`` (B, 3, P, P) and ``clean`` (B, 3, P*s, P*s), float32
-    on the [0, 255] scale; ``sample_ids`` are the positions in the global batch."""
+    on the [0, 255] scale; ``sample_ids`` are the positions in the global batch; ``sample_tasks``
+    the sampler task each sample was made for (all ``task_idx`` unless the head is shared)."""
 
     task_idx: int
     degraded: torch.Tensor
     clean: torch.Tensor
     sample_ids: torch.Tensor
+    sample_tasks: tuple[int, ...] = ()
 
 
 def image_paths(data: str | Path, data_root: str | Path | None = None) -> list[Path]:
@@ -105,6 +109,7 @@ class PatchSampler:
         seed: int,
         *,
         augment: bool = True,
+        shared_head: bool = False,
     ) -> None:
         if not tasks:
             raise ConfigError("no training task was given", "give at least one task, e.g. sr_x2")
@@ -116,9 +121,17 @@ class PatchSampler:
         self.batch_size = int(batch_size)
         self.seed = int(seed)
         self.augment = augment
+        self.shared_head = shared_head
+        if shared_head and len({t.tail_scale for t in self.tasks}) > 1:
+            raise ConfigError(
+                f"tasks {', '.join(t.name for t in self.tasks)} cannot share one head: their scales differ",
+                "mix only tasks of one scale, e.g. several denoising levels",
+            )
 
     def task_index(self, step: int) -> int:
-        """The task of batch ``step`` (uniform over the tasks)."""
+        """The task of batch ``step`` (uniform over the tasks; 0, the shared head, with ``shared_head``)."""
+        if self.shared_head:
+            return 0
         rng = np.random.default_rng([self.seed, _TASK_STREAM, step])
         return int(rng.integers(len(self.tasks)))
 
@@ -132,16 +145,22 @@ class PatchSampler:
         local = self.batch_size // world_size
         task_idx = self.task_index(step)
         ids = range(rank * local, (rank + 1) * local)
-        pairs = [self._sample(task_idx, [self.seed, _SAMPLE_STREAM, step, i]) for i in ids]
-        return _stack(task_idx, pairs, list(ids))
+        samples = [self._sample(task_idx, [self.seed, _SAMPLE_STREAM, step, i]) for i in ids]
+        return _stack(task_idx, samples, list(ids))
 
     def validation_batch(self, task_idx: int, count: int) -> PatchBatch:
-        """A fixed set of ``count`` patches of one task, drawn from a stream training never uses."""
-        pairs = [self._sample(task_idx, [self.seed, _VAL_STREAM, task_idx, i]) for i in range(count)]
-        return _stack(task_idx, pairs, list(range(count)))
+        """A fixed set of ``count`` patches of task ``task_idx``, drawn from a stream training never
+        uses (for a shared head: the patches of that task, to be run through head 0)."""
+        keys = [[self.seed, _VAL_STREAM, task_idx, i] for i in range(count)]
+        samples = [self._sample(task_idx, key, fixed_task=True) for key in keys]
+        return _stack(0 if self.shared_head else task_idx, samples, list(range(count)))
 
-    def _sample(self, task_idx: int, key: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(
+        self, task_idx: int, key: list[int], *, fixed_task: bool = False
+    ) -> tuple[int, np.ndarray, np.ndarray]:
         rng = np.random.default_rng(key)
+        if self.shared_head and not fixed_task:
+            task_idx = int(rng.integers(len(self.tasks)))
         task = self.tasks[task_idx]
         crop = self.patch_size * task.tail_scale
         image = self.images[int(rng.integers(len(self.images)))]
@@ -153,7 +172,7 @@ class PatchSampler:
             if rng.integers(2):
                 clean = clean[:, ::-1]
         clean = np.ascontiguousarray(clean)
-        return degrade(clean, task, self.patch_size, rng), clean.astype(np.float32)
+        return task_idx, degrade(clean, task, self.patch_size, rng), clean.astype(np.float32)
 
 
 def degrade(clean: np.ndarray, task: Task, patch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -166,10 +185,11 @@ def degrade(clean: np.ndarray, task: Task, patch_size: int, rng: np.random.Gener
     return add_rain(clean, rng).astype(np.float32)
 
 
-def _stack(task_idx: int, pairs: list[tuple[np.ndarray, np.ndarray]], ids: list[int]) -> PatchBatch:
-    degraded = torch.from_numpy(np.stack([d for d, _ in pairs]).transpose(0, 3, 1, 2).copy())
-    clean = torch.from_numpy(np.stack([c for _, c in pairs]).transpose(0, 3, 1, 2).copy())
-    return PatchBatch(task_idx, degraded, clean, torch.tensor(ids, dtype=torch.long))
+def _stack(task_idx: int, samples: list[tuple[int, np.ndarray, np.ndarray]], ids: list[int]) -> PatchBatch:
+    degraded = torch.from_numpy(np.stack([d for _, d, _ in samples]).transpose(0, 3, 1, 2).copy())
+    clean = torch.from_numpy(np.stack([c for _, _, c in samples]).transpose(0, 3, 1, 2).copy())
+    tasks = tuple(t for t, _, _ in samples)
+    return PatchBatch(task_idx, degraded, clean, torch.tensor(ids, dtype=torch.long), tasks)
 
 
 class StepDataset(torch.utils.data.Dataset):

@@ -14,12 +14,13 @@ import fnmatch
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from torch import nn
+from typing import TYPE_CHECKING, Any, Literal
 
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.data.tasks import MAX_SIGMA
+
+if TYPE_CHECKING:
+    from torch import nn
 
 Family = Literal["ipt", "cnn", "bicubic", "identity"]
 FAMILIES = ("ipt", "cnn", "bicubic", "identity")

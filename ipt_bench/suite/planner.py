@@ -146,8 +146,8 @@ def _plain(value: Any) -> Any:
 
 def train_spec_json(**fields: Any) -> dict[str, Any]:
     """A ``TrainSpec`` as JSON with steps, batch size and lr filled from the profile, so the node
-    key changes when a profile does. A spec the runner rejects (e.g. a fine-tune on mixed noise
-    levels) is kept unresolved: the node then fails with the runner's message and the rest runs."""
+    key changes when a profile does. A spec the runner rejects (e.g. an unknown override) is
+    kept unresolved: the node then fails with the runner's message and the rest runs."""
     from ipt_bench.core.errors import ConfigError
     from ipt_bench.train.runner import TrainSpec, resolve_plan
 
@@ -166,6 +166,11 @@ def train_spec_json(**fields: Any) -> dict[str, Any]:
         ema=resolved.ema,
     )
     return full.to_json()
+
+
+def _variant_overrides(entry: VariantEntry) -> tuple[tuple[str, Any], ...]:
+    """The entry's registry overrides as ``TrainSpec.variant_overrides`` (sorted, so keys are stable)."""
+    return tuple(sorted(entry.overrides.items()))
 
 
 def _train_settings(suite: Suite) -> list[tuple[Task, ...]]:
@@ -268,6 +273,7 @@ class _Context:
             "seed": seed,
             "data_fraction": entry.data_fraction or 1.0,
             "contrastive_weight": entry.contrastive_weight,
+            "variant_overrides": _variant_overrides(entry),
         }
         if self.suite.train_data.pretrain:
             fields["data"] = self.suite.train_data.pretrain
@@ -286,6 +292,7 @@ class _Context:
             "steps": overrides.steps,
             "batch_size": overrides.batch_size,
             "seed": seed,
+            "variant_overrides": _variant_overrides(entry),
         }
         if self.suite.train_data.finetune:
             fields["data"] = self.suite.train_data.finetune

@@ -45,7 +45,8 @@ class TrainSpec:
     """What to train. ``None`` fields take the profile's (or the variant's) value.
 
     ``tasks``: empty for pre-training means the variant's pre-training tasks; fine-tuning takes
-    exactly one task. ``data``: a catalog name or a folder of clean images. ``init``: for
+    one task, or several denoising levels that train one shared head on mixed noise (each sample
+    draws its sigma from the list). ``data``: a catalog name or a folder of clean images. ``init``: for
     fine-tuning, a pre-training output folder or ``.pt`` file (None: from scratch).
     ``variant_overrides``: ``(key, value)`` pairs for ``VariantSpec.with_overrides`` (ablations).
     """
@@ -118,6 +119,20 @@ class _Plan:
     checkpoint_every: int
     val_every: int
 
+    @property
+    def shared_head(self) -> bool:
+        """A fine-tune of one head on several tasks (mixed noise levels)."""
+        return self.spec.stage == "finetune" and len(self.tasks) > 1
+
+    @property
+    def head_tasks(self) -> tuple[Task, ...]:
+        """One task per network head: the tasks themselves, or for a shared head the median noise
+        level (it names the head and picks the pre-trained head that initialises it)."""
+        if not self.shared_head:
+            return self.tasks
+        levels = sorted(self.tasks, key=lambda t: float(t.sigma or 0))
+        return (levels[len(levels) // 2],)
+
 
 def resolve_plan(spec: TrainSpec) -> _Plan:
     """Fill the spec's open fields from the profile and the variant, and validate them."""
@@ -127,12 +142,14 @@ def resolve_plan(spec: TrainSpec) -> _Plan:
     if spec.stage == "pretrain":
         tasks = spec.tasks or pretrain_tasks(tuple(variant.pretrain_noise_levels))
     else:
-        if len(spec.tasks) != 1:
+        mixed_noise = len(spec.tasks) > 1 and all(t.kind == "denoise" for t in spec.tasks)
+        if len(spec.tasks) != 1 and not mixed_noise:
             raise ConfigError(
-                f"fine-tuning takes exactly one task, got {len(spec.tasks)}",
-                "give one task, e.g. --task sr --scale 2",
+                f"fine-tuning takes one task (or several denoising levels), got "
+                f"{', '.join(t.name for t in spec.tasks) or 'none'}",
+                "give one task, e.g. --task sr --scale 2, or only denoising tasks for a mixed-noise head",
             )
-        tasks = spec.tasks
+        tasks = tuple(dict.fromkeys(spec.tasks))
     steps = spec.steps if spec.steps is not None else recipe.steps
     batch = spec.batch_size or profile.batch_size
     if steps < 1 or batch < 1:
@@ -181,12 +198,12 @@ class _Run:
         self.plan, self.out, self.ctx = plan, out, ctx
         spec = plan.spec
         self.variant = spec.variant_spec()
-        self.scales = [t.tail_scale for t in plan.tasks]
+        self.scales = [t.tail_scale for t in plan.head_tasks]
         torch.manual_seed(spec.seed)
         self.model = self.variant.build_model(self.scales).to(ctx.device)
         self.transfer_note: dict[str, Any] = {}
         if spec.stage == "finetune" and spec.init:
-            report = transfer_pretrained(self.model, plan.tasks[0], read_pretrained(spec.init))
+            report = transfer_pretrained(self.model, plan.head_tasks[0], read_pretrained(spec.init))
             self.transfer_note = {"init": str(report.source), "init_task": report.matched_task}
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=plan.lr, betas=ADAM_BETAS)
         recipe = dataclasses.replace(get_profile(spec.profile).recipe(spec.stage), lr=plan.lr)
@@ -203,11 +220,18 @@ class _Run:
         )
         images = load_images(paths, patch_size * max_scale)
         self.sampler = PatchSampler(
-            images, plan.tasks, patch_size, plan.batch_size, spec.seed, augment=spec.augment
+            images,
+            plan.tasks,
+            patch_size,
+            plan.batch_size,
+            spec.seed,
+            augment=spec.augment,
+            shared_head=plan.shared_head,
         )
-        self.val_batches = [
-            self.sampler.validation_batch(i, profile.val_patches) for i in range(len(plan.tasks))
-        ]
+        self.val_batches = {
+            task.name: self.sampler.validation_batch(i, profile.val_patches)
+            for i, task in enumerate(plan.tasks)
+        }
         self.num_images = len(images)
         self.ckpt_path = out / "checkpoints" / "last.pt"
         self.last_good_step: int | None = None
@@ -220,7 +244,7 @@ class _Run:
             log = TrainLog(self.out / "log.jsonl", keep_until=start)
         net = self.model
         if ctx.distributed:
-            net = DistributedDataParallel(self.model, find_unused_parameters=len(plan.tasks) > 1)
+            net = DistributedDataParallel(self.model, find_unused_parameters=len(plan.head_tasks) > 1)
         began, loss = time.perf_counter(), math.nan
         step = start
         loader = step_loader(
@@ -236,7 +260,7 @@ class _Run:
             step += 1
             row = {
                 "step": step,
-                "task": plan.tasks[batch.task_idx].name,
+                "task": "+".join(plan.tasks[i].name for i in sorted(set(batch.sample_tasks))),
                 "loss": loss,
                 "l1": l1,
                 "contrastive": contrastive,
@@ -306,10 +330,7 @@ class _Run:
 
     def _validate(self) -> dict[str, Any]:
         model = self.ema.module if self.ema is not None else self.model
-        scores = {
-            self.plan.tasks[b.task_idx].name: validation_psnr(model, b, self.ctx.device)
-            for b in self.val_batches
-        }
+        scores = {name: validation_psnr(model, b, self.ctx.device) for name, b in self.val_batches.items()}
         return {"val_psnr": sum(scores.values()) / len(scores), "val_psnr_by_task": scores}
 
     def _resume(self) -> int:
@@ -351,10 +372,12 @@ class _Run:
             torch.save(weights, tmp)
         meta = {
             "family": self.variant.family,
-            "variant": self.variant.name,
+            "variant": self.plan.spec.variant,
+            "variant_overrides": dict(self.plan.spec.variant_overrides),
             "size": self.variant.size,
             "model_kwargs": self.variant.model_kwargs(self.scales),
-            "tasks": [t.name for t in self.plan.tasks],
+            "tasks": [t.name for t in self.plan.head_tasks],
+            "train_tasks": [t.name for t in self.plan.tasks],
             "steps": step,
             "profile": self.plan.spec.profile,
             "stage": self.plan.spec.stage,
