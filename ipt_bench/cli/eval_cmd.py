@@ -65,6 +65,7 @@ def eval_command(
     tile_batch: int = typer.Option(16, min=1, help="Tiles per forward pass."),
     data_root: Path | None = typer.Option(None, help="Folder holding the datasets."),
     allow_partial: bool = typer.Option(False, help="Accept a dataset with missing images (recorded)."),
+    max_images: int | None = typer.Option(None, min=1, help="Score only the first N images (recorded)."),
     save_images: Path | None = typer.Option(None, help="Write restored images here."),
     parquet: Path | None = typer.Option(None, help="Write per-image rows to this parquet file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
@@ -96,6 +97,7 @@ def eval_command(
         tiling=tiling.value,
         tile_batch=tile_batch,
         save_images=save_images,
+        max_images=max_images,
     )
     if parquet is not None:
         _write_rows(result, parquet)

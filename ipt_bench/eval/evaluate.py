@@ -5,6 +5,7 @@ Scores are the mean of per-image PSNR/SSIM under an explicit, recorded protocol.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,13 +80,20 @@ def evaluate(
     tile_batch: int = 16,
     save_images: Path | None = None,
     device: str = "cpu",
+    max_images: int | None = None,
     on_image: Callable[[dict], None] | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (a variant name, ``bicubic``, ``bicubic-rgb``, ``identity``) or a
-    ``checkpoint`` on every image of ``dataset`` for ``task``."""
+    ``checkpoint`` on every image of ``dataset`` for ``task`` (or on its first ``max_images``
+    images in sorted order, which the protocol records as a subset)."""
     if (model is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model and --checkpoint", "e.g. --model bicubic")
     resolved = resolve_dataset(dataset, data_root, allow_partial=allow_partial)
+    n_found, partial = resolved.n_found, resolved.partial
+    if max_images is not None:
+        if max_images < 1:
+            raise ConfigError(f"max_images must be at least 1, got {max_images}", "drop it for every image")
+        resolved = dataclasses.replace(resolved, items=resolved.items[:max_images])
     border = task.scale if task.kind == "sr" else 0
     metric = MetricProtocol(channel=channel, y_rounding=y_rounding, border=border)
     noise = NoiseProtocol(mode=noise_mode, seed=seed)
@@ -98,7 +106,8 @@ def evaluate(
         **metric.as_row(),
         "lr_source": "legacy_y_double" if legacy else lr_source(task),
         "noise_mode": noise.describe() if task.kind == "denoise" else "",
-        "partial": bool(resolved.partial),
+        "partial": bool(partial),
+        "subset": f"first {len(resolved.items)} of {n_found}" if max_images is not None else "",
         "tiling": "" if legacy else tiling,
     }
     if legacy:

@@ -17,7 +17,7 @@ import torch
 from ipt_bench.core.errors import CheckpointError, ConfigError
 from ipt_bench.data.resize import imresize
 from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
-from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file
+from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file, load_strict
 from ipt_bench.models.registry import get_variant
 from ipt_bench.models.tiling import tiled_forward
 
@@ -140,7 +140,7 @@ def load_checkpoint_restorer(
         tasks = [Task.parse(name) for name in meta["tasks"]]
         model = _build_from_meta(meta, state, weights)
     else:
-        model = build_ipt_from_state_dict(state, num_heads=num_heads)
+        model = build_ipt_from_state_dict(state, num_heads=num_heads, source=str(weights))
         tasks = _official_tasks(list(model.scales), model.num_queries)
     scales = list(getattr(model, "scales", [task.tail_scale]))
     if task_idx is None:
@@ -171,23 +171,16 @@ def load_checkpoint_restorer(
 
 
 def _build_from_meta(meta: dict, state: dict, weights: Path) -> torch.nn.Module:
-    spec = get_variant(meta["variant"]) if meta.get("variant") else None
-    kwargs = dict(meta.get("model_kwargs", {}))
-    if meta.get("family", "ipt") == "ipt":
-        from ipt_bench.models.ipt import IPT
+    """Rebuild a model trained here from the exact constructor arguments in its model.json."""
+    from ipt_bench.models.baselines import CNNSmall
+    from ipt_bench.models.ipt import IPT
 
-        model = IPT(**kwargs)
-    elif spec is not None:
-        model = spec.build_model(kwargs.get("scale", [1]))
-    else:
-        raise CheckpointError(f"{weights}: unknown model family {meta.get('family')!r}", "re-train the model")
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{weights} does not match its model.json: missing {list(missing)[:5]}, "
-            f"unexpected {list(unexpected)[:5]}",
-            "the files come from different runs; re-train or restore the matching pair",
-        )
+    builders = {"ipt": IPT, "cnn": CNNSmall}
+    family = meta.get("family", "ipt")
+    if family not in builders:
+        raise CheckpointError(f"{weights}: unknown model family {family!r}", "re-train the model")
+    model = builders[family](**meta.get("model_kwargs", {}))
+    load_strict(model, state, str(weights))
     return model
 
 

@@ -99,11 +99,14 @@ def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool 
     get_profile(profile)
     plan = Plan(suite=suite.name, profile=profile)
     ctx = _Context(suite, plan, profile, allow_partial)
+    profile_size = suite.overrides_for(profile).size
     for entry in suite.variants:
         variant = None if entry.name in UNTRAINED_VARIANTS else _registry_fields(entry.name)
         if variant is None or variant["family"] in UNTRAINED_VARIANTS:
             ctx.add_untrained(entry)
             continue
+        if profile_size is not None and entry.size is None and profile_size != variant["size"]:
+            entry = entry.model_copy(update={"size": profile_size})
         for seed in suite.seeds:
             pre_key = ctx.add_pretrain(entry, seed) if variant["pretrain"] else None
             for train_tasks in _train_settings(suite):
@@ -342,6 +345,7 @@ class _Context:
                 "y_rounding": self.suite.metrics.y_rounding,
                 "allow_partial": self.allow_partial,
                 "noise_seed": 0,
+                "max_images": self.suite.overrides_for(self.profile).max_images,
                 **meta,
             }
             title = f"eval {entry.display} {task.name} {dataset}"

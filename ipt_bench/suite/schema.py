@@ -114,11 +114,15 @@ class Metrics(_Strict):
 
 
 class StageOverrides(_Strict):
-    """Per-profile changes to the training schedule."""
+    """Per-profile changes: the training schedule, the model size of trained variants (recorded
+    in their result names, e.g. ``ipt-small-con[size=tiny]``), and a cap on the images scored per
+    dataset (the first N in sorted order; recorded in every row's ``subset``)."""
 
     steps: int | None = Field(default=None, gt=0)
     pretrain_steps: int | None = Field(default=None, gt=0)
     batch_size: int | None = Field(default=None, gt=0)
+    size: Literal["paper", "small", "tiny"] | None = None
+    max_images: int | None = Field(default=None, gt=0)
 
 
 class ReportRef(_Strict):

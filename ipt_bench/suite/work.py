@@ -144,6 +144,7 @@ def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list
         data_root=Path(options.data_root) if options.data_root else None,
         allow_partial=spec["allow_partial"],
         seed=spec["noise_seed"],
+        max_images=spec.get("max_images"),
         device=_device(options.device),
         on_image=lambda _row: progress.update(next(counter)),
     )
@@ -168,6 +169,7 @@ def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list
             "lr_source": protocol.get("lr_source"),
             "noise_mode": protocol.get("noise_mode"),
             "partial": bool(protocol.get("partial")),
+            "subset": protocol.get("subset", ""),
             "profile": spec["profile"],
             "train_sigmas": spec["train_sigmas"],
             "contrastive_weight": spec["contrastive_weight"],
