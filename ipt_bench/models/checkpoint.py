@@ -179,7 +179,10 @@ def build_ipt_from_state_dict(
     state_dict: dict[str, Tensor], num_heads: int = 12, *, pos_every: bool = False, source: str = "state dict"
 ) -> IPT:
     """Build the IPT the state dict describes and load it strictly (clear error on any mismatch)."""
-    config = infer_ipt_config(state_dict, num_heads=num_heads, pos_every=pos_every)
+    try:
+        config = infer_ipt_config(state_dict, num_heads=num_heads, pos_every=pos_every)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{source}: {exc.problem}", exc.fix) from None
     try:
         model = IPT(**config)
     except ConfigError as exc:

@@ -69,14 +69,15 @@ def run_suite(
         console.print(plan_table(plan, store))
         summary.status = {n.key: "cached" if store.is_done(n.key) else "to run" for n in plan}
         return summary
-    store.write_if_changed("suite.yaml", yaml.safe_dump(suite.model_dump(mode="json"), sort_keys=False))
-    store.write_if_changed("plan.json", json.dumps(plan.to_json(), indent=1))
     options = RunOptions(out=str(store.root), data_root=str(data_root) if data_root else None)
     forced = forced_keys(plan, force)
-    started = dt.datetime.now(dt.timezone.utc)
-    clock = time.perf_counter()
+    # the executor first: a cluster that does not answer must leave the results folder untouched
     pool = make_executor(executor, jobs=jobs, address=address, profile=plan.profile)
     try:
+        store.write_if_changed("suite.yaml", yaml.safe_dump(suite.model_dump(mode="json"), sort_keys=False))
+        store.write_if_changed("plan.json", json.dumps(plan.to_json(), indent=1))
+        started = dt.datetime.now(dt.timezone.utc)
+        clock = time.perf_counter()
         with RunDisplay(plan, store, console) as display:
             _schedule(plan, store, pool, options, forced, display, summary)
     finally:
