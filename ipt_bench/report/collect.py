@@ -34,6 +34,7 @@ ROW_COLUMNS = (
     "lr_source",
     "noise_mode",
     "partial",
+    "subset",
     "profile",
     "train_sigmas",
     "contrastive_weight",

@@ -65,6 +65,7 @@ def synthetic_rows(
                             "lr_source": "matlab" if kind == "sr" else "",
                             "noise_mode": "seeded" if kind == "denoise" else "",
                             "partial": dataset == "Rain100L",
+                            "subset": "",
                             "profile": "smoke",
                             "train_sigmas": train_sigmas,
                             "contrastive_weight": weight,

@@ -32,6 +32,7 @@ CELL_COLUMNS = [
     "lr_source",
     "noise_mode",
     "partial",
+    "subset",
     "train_sigmas",
     "contrastive_weight",
     "data_fraction",
@@ -213,6 +214,11 @@ def protocol_caption(summary: pd.DataFrame, baseline: tuple[str, str]) -> str:
         )
         partial = sorted(summary.loc[summary["partial"].astype(bool), "dataset"].unique())
         parts.append(f"partial datasets: {', '.join(partial)}" if partial else "all datasets complete")
+        subsets = sorted(
+            f"{row.dataset} {row.subset}" for row in summary[summary["subset"].astype(bool)].itertuples()
+        )
+        if subsets:
+            parts.append(f"image subsets scored: {', '.join(dict.fromkeys(subsets))}")
         parts.append("measured cells: mean over images per seed, then mean ± 95% t-interval over seeds")
     parts.append(
         f"Reported: published numbers from references.csv († = unconfirmed); "
