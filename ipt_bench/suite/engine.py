@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import contextlib
 import datetime as dt
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ def run_suite(
     force: str | None = None,
     executor: str = "local",
     jobs: int = 1,
+    threads: int | None = None,
     address: str | None = None,
     data_root: str | Path | None = None,
     allow_partial: bool = False,
@@ -69,7 +71,12 @@ def run_suite(
         console.print(plan_table(plan, store))
         summary.status = {n.key: "cached" if store.is_done(n.key) else "to run" for n in plan}
         return summary
-    options = RunOptions(out=str(store.root), data_root=str(data_root) if data_root else None)
+    threads = threads or default_threads()
+    if threads < 1:
+        raise ConfigError(f"--threads {threads} must be at least 1", "e.g. --threads 2, or leave it out")
+    options = RunOptions(
+        out=str(store.root), data_root=str(data_root) if data_root else None, threads=threads
+    )
     forced = forced_keys(plan, force)
     # the executor first: a cluster that does not answer must leave the results folder untouched
     pool = make_executor(executor, jobs=jobs, address=address, profile=plan.profile)
@@ -83,7 +90,7 @@ def run_suite(
     finally:
         pool.close()
     summary.seconds = time.perf_counter() - clock
-    _write_run(store, summary, started, executor, jobs)
+    _write_run(store, summary, started, executor, jobs, threads)
     return summary
 
 
@@ -173,8 +180,14 @@ def _result_of(future: cf.Future) -> dict[str, Any]:
         return {"status": "failed", "seconds": 0.0, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def default_threads() -> int:
+    """Torch threads per node when ``--threads`` is not given: every core of this machine, however
+    many ``--jobs`` share them (see :class:`~ipt_bench.suite.work.RunOptions`)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _write_run(
-    store: ResultsStore, summary: RunSummary, started: dt.datetime, executor: str, jobs: int
+    store: ResultsStore, summary: RunSummary, started: dt.datetime, executor: str, jobs: int, threads: int
 ) -> None:
     counts: dict[str, int] = {}
     for value in summary.status.values():
@@ -184,6 +197,7 @@ def _write_run(
         "profile": summary.plan.profile,
         "executor": executor,
         "jobs": jobs,
+        "threads": threads,
         "started": started.isoformat(),
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
         "seconds": summary.seconds,

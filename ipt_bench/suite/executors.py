@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import ctypes
 import multiprocessing
-import os
 import signal
 import socket
 from typing import Any, Protocol
@@ -60,12 +59,8 @@ class ProcessExecutor:
 
     def __init__(self, jobs: int) -> None:
         self.capacity = jobs
-        threads = max(1, (os.cpu_count() or 1) // jobs)
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(threads,),
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
         )
 
     def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
@@ -77,16 +72,13 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _init_worker(threads: int) -> None:
-    """Share the cores between workers, and make a worker die when the run is killed."""
+def _init_worker() -> None:
+    """Make a worker die when the run is killed (each node sets its own thread count)."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:  # not Linux: orphaned workers finish their node, then exit
         pass
-    import torch
-
-    torch.set_num_threads(threads)
 
 
 class RayExecutor:

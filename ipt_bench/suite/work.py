@@ -6,12 +6,14 @@ node at once; the record is written last, so a killed node is simply not done ye
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import itertools
 import json
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,22 @@ class RunOptions:
     out: str
     data_root: str | None = None
     device: str = "auto"
+    #: torch intra-op threads for every node, whatever ``--jobs``: the thread count changes the
+    #: order of float reductions, so a fixed count keeps trained results bit-identical.
+    threads: int = 1
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int) -> Iterator[None]:
+    """Run with ``threads`` torch intra-op threads, restoring the previous count afterwards."""
+    import torch  # here, not at module level: cached nodes and the planner need no torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = False) -> dict[str, Any]:
@@ -51,7 +69,8 @@ def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = F
         error = None
         files: list[str] = []
         try:
-            files = _RUNNERS[node.kind](node, store, options)
+            with _torch_threads(options.threads):
+                files = _RUNNERS[node.kind](node, store, options)
         except IptBenchError as exc:
             error = exc.one_line()
         except Exception as exc:
