@@ -95,6 +95,23 @@ def test_seeds_multiply_trained_nodes_but_not_baselines(tmp_path):
     assert {e.spec["seed"] for e in three["eval"] if e.deps} == {0, 1, 2}
 
 
+def test_a_profile_can_run_fewer_seeds_than_the_suite(tmp_path):
+    text = QUICKSTART.read_text().replace("seeds: [0]", "seeds: [0, 1, 2]")
+    text = text.replace("  smoke:\n", "  smoke:\n    seeds: [1]\n")
+    suite = load_suite(write_suite(tmp_path, text))
+    smoke = kinds(build_plan(suite, profile="smoke"))
+    cpu = kinds(build_plan(suite, profile="cpu"))
+    assert len(cpu["finetune"]) == 3 * len(smoke["finetune"])
+    assert {n.spec["seed"] for n in smoke["eval"]} == {1}
+    assert {n.spec["seed"] for n in cpu["eval"] if n.deps} == {0, 1, 2}
+
+
+def test_a_profile_with_repeated_seeds_is_refused(tmp_path):
+    text = QUICKSTART.read_text().replace("  smoke:\n", "  smoke:\n    seeds: [1, 1]\n")
+    with pytest.raises(ConfigError, match="seeds must be unique"):
+        load_suite(write_suite(tmp_path, text))
+
+
 def test_mixed_noise_training_and_matched_test_levels(tmp_path):
     text = """\
 name: mixed

@@ -107,7 +107,7 @@ def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool 
             continue
         if profile_size is not None and entry.size is None and profile_size != variant["size"]:
             entry = entry.model_copy(update={"size": profile_size})
-        for seed in suite.seeds:
+        for seed in suite.seeds_for(profile):
             pre_key = ctx.add_pretrain(entry, seed) if variant["pretrain"] else None
             for train_tasks in _train_settings(suite):
                 ctx.add_finetuned(entry, variant, seed, train_tasks, pre_key)
@@ -253,7 +253,7 @@ class _Context:
 
     def add_untrained(self, entry: VariantEntry) -> None:
         """Bicubic serves super-resolution; identity serves denoising and deraining."""
-        seed = self.suite.seeds[0]
+        seed = self.suite.seeds_for(self.profile)[0]
         for train_tasks in _train_settings(self.suite):
             if (entry.name == "bicubic") != (train_tasks[0].kind == "sr"):
                 continue
@@ -324,7 +324,11 @@ class _Context:
                 if not weights.is_file():
                     continue
                 stat = weights.stat()  # size + mtime pin the file without hashing ~460 MB
-                meta = {"variant": entry.display, "seed": self.suite.seeds[0], "train_sigmas": None}
+                meta = {
+                    "variant": entry.display,
+                    "seed": self.suite.seeds_for(self.profile)[0],
+                    "train_sigmas": None,
+                }
                 meta.update(contrastive_weight=None, data_fraction=None, weights_size=stat.st_size)
                 meta["weights_mtime_ns"] = stat.st_mtime_ns
                 self._add_evals(entry, task, meta, model=None, dep=None, checkpoint=str(weights.resolve()))

@@ -115,14 +115,23 @@ class Metrics(_Strict):
 
 class StageOverrides(_Strict):
     """Per-profile changes: the training schedule, the model size of trained variants (recorded
-    in their result names, e.g. ``ipt-small-con[size=tiny]``), and a cap on the images scored per
-    dataset (the first N in sorted order; recorded in every row's ``subset``)."""
+    in their result names, e.g. ``ipt-small-con[size=tiny]``), a cap on the images scored per
+    dataset (the first N in sorted order; recorded in every row's ``subset``), and the seeds
+    (recorded in every row's ``seed``)."""
 
     steps: int | None = Field(default=None, gt=0)
     pretrain_steps: int | None = Field(default=None, gt=0)
     batch_size: int | None = Field(default=None, gt=0)
     size: Literal["paper", "small", "tiny"] | None = None
     max_images: int | None = Field(default=None, gt=0)
+    seeds: tuple[int, ...] | None = Field(default=None, min_length=1)
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, seeds: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if seeds is not None and len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be unique, got {list(seeds)}")
+        return seeds
 
 
 class ReportRef(_Strict):
@@ -183,3 +192,7 @@ class Suite(_Strict):
     def overrides_for(self, profile: str) -> StageOverrides:
         """The step/batch overrides for ``profile`` (none when the suite gives none)."""
         return self.profiles.get(profile, StageOverrides())  # type: ignore[call-overload]
+
+    def seeds_for(self, profile: str) -> tuple[int, ...]:
+        """The seeds run under ``profile``: the profile's own, else the suite's."""
+        return self.overrides_for(profile).seeds or self.seeds
