@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,29 @@ def test_two_gloo_ranks_match_one_process(tmp_path: Path) -> None:
     # differences between one process and two, so weights get a looser absolute tolerance than losses.
     for key in w1:
         torch.testing.assert_close(w2[key], w1[key], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_torchrun_launch_of_the_cli_matches_one_process(tmp_path: Path) -> None:
+    """`torchrun --nproc_per_node=2 ipt-bench train ...`, as a user types it."""
+    bin_dir = Path(sys.executable).parent
+    train = ["train", "--variant", "ipt-tiny-con", "--stage", "pretrain", "--steps", "3",
+             "--batch-size", "4", "--seed", "5", "--out"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = subprocess.run(
+        [str(bin_dir / "ipt-bench"), *train, str(tmp_path / "single")],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert single.returncode == 0, single.stdout + single.stderr
+    launch = [str(bin_dir / "torchrun"), "--standalone", "--nproc_per_node=2", "--no-python"]
+    ddp = subprocess.run(
+        [*launch, str(bin_dir / "ipt-bench"), *train, str(tmp_path / "ddp")],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert ddp.returncode == 0, ddp.stdout + ddp.stderr
+
+    one, two = _rows(tmp_path / "single"), _rows(tmp_path / "ddp")
+    assert [r["step"] for r in two] == [1, 2, 3]  # rank 0 alone writes the log
+    for a, b in zip(one, two, strict=True):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-4)
+    assert json.loads((tmp_path / "ddp" / "spec.json").read_text())["resolved"]["world_size"] == 2
