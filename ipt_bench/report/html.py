@@ -14,6 +14,7 @@ from markupsafe import Markup
 from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.report import plots
 from ipt_bench.report.collect import Results, load_results
+from ipt_bench.report.crops import draw_crops
 from ipt_bench.report.references import load_references
 from ipt_bench.report.stats import A_BETTER, B_BETTER, all_pair_comparisons
 from ipt_bench.report.tables import paper_table, summarize
@@ -23,11 +24,29 @@ N_RESAMPLES = 10_000
 SEED = 0
 
 
-def build_report(results_dir: str | Path, out_dir: str | Path, *, title: str | None = None) -> Path:
-    """Write ``out_dir/index.html`` plus tables, plots and per-image CSVs for ``results_dir``."""
+def build_report(
+    results_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    title: str | None = None,
+    dataset_crops: bool = False,
+    data_root: str | Path | None = None,
+) -> Path:
+    """Write ``out_dir/index.html`` plus tables, plots and per-image CSVs for ``results_dir``.
+
+    Crop comparisons are re-run from the stored models; by default only on the built-in
+    scikit-image sets, on the research-only benchmark sets too with ``dataset_crops`` (found
+    under ``data_root``, ``$IPT_BENCH_DATA`` or the download cache).
+    """
     results = load_results(results_dir)
     out_dir = Path(out_dir)
     summary = summarize(results.rows)
+    crops = draw_crops(
+        results,
+        out_dir / "plots",
+        dataset_crops=dataset_crops,
+        data_root=Path(data_root) if data_root is not None else None,
+    )
     context = {
         "title": title or f"ipt-bench report: {results.run.get('suite') or results.root.name}",
         "run": results.run,
@@ -41,6 +60,8 @@ def build_report(results_dir: str | Path, out_dir: str | Path, *, title: str | N
         "n_resamples": N_RESAMPLES,
         "seed": SEED,
         "figures": _figures(results, out_dir / "plots"),
+        "crops": [_embed(figure.caption, figure.paths, out_dir) for figure in crops.figures],
+        "crop_notes": crops.notes,
         "failed": results.failed,
         "data_files": _data_files(results.rows, summary, out_dir / "data"),
         "suite_yaml": results.suite_yaml,
@@ -105,21 +126,19 @@ def _figures(results: Results, plot_dir: Path) -> list[dict]:
             a, b = variants[:2]
             drawn.append((f"Per-image PSNR: {a} vs {b}", plots.plot_scatter(rows, a, b, plot_dir)))
     drawn.append(("Training curves", plots.plot_training_curves(results.train_logs, plot_dir)))
-    figures = []
-    for caption, paths in drawn:
-        if not paths:
-            continue
-        png = next(p for p in paths if p.suffix == ".png")
-        svg = next(p for p in paths if p.suffix == ".svg")
-        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
-        figures.append(
-            {
-                "caption": caption,
-                "data_uri": f"data:image/png;base64,{encoded}",
-                "svg": svg.relative_to(plot_dir.parent).as_posix(),
-            }
-        )
-    return figures
+    return [_embed(caption, paths, plot_dir.parent) for caption, paths in drawn if paths]
+
+
+def _embed(caption: str, paths: list[Path], out_dir: Path) -> dict:
+    """A figure for the template: its PNG inlined as a data URI and its SVG linked relative to ``out_dir``."""
+    png = next(p for p in paths if p.suffix == ".png")
+    svg = next(p for p in paths if p.suffix == ".svg")
+    encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+    return {
+        "caption": caption,
+        "data_uri": f"data:image/png;base64,{encoded}",
+        "svg": svg.relative_to(out_dir).as_posix(),
+    }
 
 
 def _data_files(rows: pd.DataFrame, summary: pd.DataFrame, data_dir: Path) -> list[tuple[str, str]]:

@@ -170,8 +170,12 @@ def largest_differences(rows: pd.DataFrame, a: str, b: str, k: int = 3, *, metri
 
 
 def crop_window(first: np.ndarray, second: np.ndarray, size: int) -> tuple[int, int]:
-    """Top-left corner of the ``size`` x ``size`` window where two images differ most."""
-    diff = np.abs(first.astype(float) - second.astype(float))
+    """Top-left corner of the ``size`` x ``size`` window where two images differ most (a colour
+    image against a gray one, such as a Y-only output, is compared on its channel mean)."""
+    a, b = first.astype(float), second.astype(float)
+    if a.ndim != b.ndim:
+        a, b = (x.mean(axis=2) if x.ndim == 3 else x for x in (a, b))
+    diff = np.abs(a - b)
     diff = diff.sum(axis=2) if diff.ndim == 3 else diff
     size = min(size, *diff.shape)
     energy = ndimage.uniform_filter(diff, size=size, mode="constant")
