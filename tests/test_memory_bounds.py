@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.models.memory import LIBRARY_FIRST_USE_BYTES, MIB, assembly_bytes
 from ipt_bench.models.tiling import tiled_forward
 
 MEASURE = textwrap.dedent(
@@ -46,6 +47,53 @@ def test_2048_image_peak_memory_is_bounded_by_output_buffers() -> None:
     # Materialising all ~2,600 overlapping tiles at once would need about 1.5 output sizes more.
     bound = 3 * facts["out_bytes"] + 64 * 2**20
     assert growth < bound, f"peak grew by {growth / 2**20:.0f} MiB, bound {bound / 2**20:.0f} MiB"
+
+
+RESTORE = textwrap.dedent(
+    """
+    import ctypes, json
+    import numpy as np
+    import torch
+    from ipt_bench.eval.restorers import NetworkRestorer
+
+    def status(key):  # VmHWM: this process's own peak (ru_maxrss also counts the forked parent)
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+
+    class Upsample(torch.nn.Module):  # IPT's interface, no weights, next to no activations
+        patch_size = 48
+
+        def forward(self, x, task_idx=0):
+            return x.repeat_interleave(2, -1).repeat_interleave(2, -2)
+
+    torch.set_num_threads(1)
+    image = np.random.default_rng(0).random((2048, 2048, 3), dtype=np.float32)
+    restorer = NetworkRestorer(Upsample(), 0, 2, name="upsample", memory_budget=8 * 2**30)
+    restorer(image[:96, :96])
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = status("VmRSS:")
+    out = restorer(image)
+    assert out.shape == (4096, 4096, 3)
+    print(json.dumps({"growth": status("VmHWM:") - before, "batch": restorer.plan(2048, 2048)}))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
+def test_2048_image_restorer_stays_within_the_planned_fixed_cost() -> None:
+    """The planner's fixed cost (input, output accumulator, uint8 result and its HWC copy, library
+    state) bounds what restoring a 2048x2048 image at x2 holds besides the network's workspace."""
+    done = subprocess.run([sys.executable, "-c", RESTORE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    facts = json.loads(done.stdout)
+    image_buffers = assembly_bytes(2048, 2048, 3, 2)  # float32 input + output accumulator: 240 MiB
+    fixed = image_buffers + 2 * 3 * 4096 * 4096 + LIBRARY_FIRST_USE_BYTES  # 368 MiB
+    assert facts["batch"] == 16
+    # Measured: 341 MiB. The stand-in's 16-tile batches add under 16 MiB.
+    assert image_buffers <= facts["growth"] <= fixed + 16 * MIB, facts["growth"] / MIB
 
 
 def test_a_tile_batch_below_one_fails_cleanly() -> None:

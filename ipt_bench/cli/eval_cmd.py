@@ -62,7 +62,12 @@ def eval_command(
     tiling: Tiling = typer.Option(
         Tiling.blend, help="Tiled inference: fast blend or the official stride-12."
     ),
-    tile_batch: int = typer.Option(16, min=1, help="Tiles per forward pass."),
+    tile_batch: str = typer.Option(
+        "auto", help="Tiles per forward pass: auto (sized from the memory budget, at most 16) or N."
+    ),
+    memory_budget: str | None = typer.Option(
+        None, help="Memory one image may use, e.g. 2GiB or 512MiB (default: 75% of what is available)."
+    ),
     data_root: Path | None = typer.Option(None, help="Folder holding the datasets."),
     allow_partial: bool = typer.Option(False, help="Accept a dataset with missing images (recorded)."),
     max_images: int | None = typer.Option(None, min=1, help="Score only the first N images (recorded)."),
@@ -74,7 +79,10 @@ def eval_command(
     from ipt_bench.core.errors import ConfigError
     from ipt_bench.data.tasks import Task
     from ipt_bench.eval.evaluate import evaluate
+    from ipt_bench.eval.restorers import check_tile_batch
+    from ipt_bench.models.memory import parse_memory_size
 
+    budget = None if memory_budget is None else parse_memory_size(memory_budget)
     if task is TaskKind.denoise and sigma is None:
         raise ConfigError("--task denoise needs --sigma", "e.g. --sigma 30")
     the_task = Task(
@@ -95,7 +103,8 @@ def eval_command(
         noise_mode=noise_mode.value,
         seed=seed,
         tiling=tiling.value,
-        tile_batch=tile_batch,
+        tile_batch=check_tile_batch(tile_batch),
+        memory_budget=budget,
         save_images=save_images,
         max_images=max_images,
     )

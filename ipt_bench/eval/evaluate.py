@@ -22,6 +22,7 @@ from ipt_bench.data.tasks import Task
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
 from ipt_bench.metrics.protocol import MetricProtocol, score
 from ipt_bench.metrics.quality import crop_border, psnr, ssim
+from ipt_bench.models.memory import default_budget_bytes, format_size
 
 LEGACY_BICUBIC = "bicubic"
 
@@ -77,7 +78,8 @@ def evaluate(
     noise_mode: str = "legacy",
     seed: int = 0,
     tiling: str = "blend",
-    tile_batch: int = 16,
+    tile_batch: int | str = "auto",
+    memory_budget: int | None = None,
     save_images: Path | None = None,
     device: str = "cpu",
     max_images: int | None = None,
@@ -85,7 +87,12 @@ def evaluate(
 ) -> EvalResult:
     """Evaluate ``model`` (a variant name, ``bicubic``, ``bicubic-rgb``, ``identity``) or a
     ``checkpoint`` on every image of ``dataset`` for ``task`` (or on its first ``max_images``
-    images in sorted order, which the protocol records as a subset)."""
+    images in sorted order, which the protocol records as a subset).
+
+    ``tile_batch`` is "auto" (sized from ``memory_budget`` bytes, by default a share of the
+    available memory) or a number of tiles per forward. Before an image is restored, its
+    inference and scoring are checked to fit the budget; if not, a ConfigError says by how much.
+    """
     if (model is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model and --checkpoint", "e.g. --model bicubic")
     resolved = resolve_dataset(dataset, data_root, allow_partial=allow_partial)
@@ -115,10 +122,13 @@ def evaluate(
     restorer = (
         None
         if legacy
-        else _make_restorer(model, checkpoint, task, task_idx, seed, tiling, tile_batch, device)
+        else _make_restorer(
+            model, checkpoint, task, task_idx, seed, tiling, tile_batch, device, memory_budget
+        )
     )
     result = EvalResult(model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol)
     for pair in iter_test_pairs(resolved, task, noise):
+        _check_scoring_memory(pair.name, pair.target.shape, protocol["channel"], memory_budget)
         start = time.perf_counter()
         if restorer is None:
             value_psnr, value_ssim = _score_legacy_bicubic(pair.target, task.scale)
@@ -140,14 +150,33 @@ def evaluate(
     return result
 
 
-def _make_restorer(model, checkpoint, task, task_idx, seed, tiling, tile_batch, device):
+def _make_restorer(model, checkpoint, task, task_idx, seed, tiling, tile_batch, device, memory_budget):
     from ipt_bench.eval.restorers import load_checkpoint_restorer, variant_restorer
 
+    options = {"tiling": tiling, "tile_batch": tile_batch, "device": device, "memory_budget": memory_budget}
     if checkpoint is not None:
-        return load_checkpoint_restorer(
-            Path(checkpoint), task, task_idx=task_idx, tiling=tiling, tile_batch=tile_batch, device=device
+        return load_checkpoint_restorer(Path(checkpoint), task, task_idx=task_idx, **options)
+    return variant_restorer(model, task, seed=seed, **options)
+
+
+def scoring_bytes(shape: tuple[int, ...], channel: str) -> int:
+    """Upper bound of the memory PSNR + SSIM (``metrics.quality``) take on an output of ``shape``:
+    float64 planes of the image size. Y: two Y planes, their float64 copies, x^2, y^2, xy, five
+    filtered maps and the SSIM terms (measured peak: 16 planes); RGB: the HxWx3 float64 copies,
+    per-channel contiguous planes, then the same per plane (measured: 24). 25% margin on top."""
+    planes = 30 if channel == "rgb" and len(shape) == 3 else 20
+    return planes * 8 * shape[0] * shape[1]
+
+
+def _check_scoring_memory(name: str, shape: tuple[int, ...], channel: str, budget: int | None) -> None:
+    need = scoring_bytes(shape, channel)
+    budget = default_budget_bytes() if budget is None else budget
+    if need > budget:
+        raise ConfigError(
+            f"scoring image {name} ({shape[0]}x{shape[1]}, {channel}) needs {format_size(need)} "
+            f"but the memory budget is {format_size(budget)}",
+            "evaluate a smaller image or a crop, or raise --memory-budget if that much memory is really free",
         )
-    return variant_restorer(model, task, seed=seed, tiling=tiling, tile_batch=tile_batch, device=device)
 
 
 def _match_channels(output: np.ndarray, target: np.ndarray) -> np.ndarray:

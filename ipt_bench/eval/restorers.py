@@ -18,8 +18,15 @@ from ipt_bench.core.errors import CheckpointError, ConfigError
 from ipt_bench.data.resize import imresize
 from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file, load_strict
+from ipt_bench.models.memory import plan_tile_batch
 from ipt_bench.models.registry import get_variant
 from ipt_bench.models.tiling import tiled_forward
+
+#: ``tile_batch`` value that sizes tile batches from the memory budget.
+AUTO = "auto"
+#: The largest batch "auto" picks: the batch size changes float results in the last bits (GEMM
+#: blocking), so whenever memory allows, "auto" runs the same batches as a fixed 16.
+AUTO_MAX_TILE_BATCH = 16
 
 
 class Restorer(Protocol):
@@ -56,25 +63,71 @@ class BicubicRGBRestorer:
         return imresize(to_uint8(degraded.astype(np.float64) * 255.0), float(self.scale))
 
 
+def check_tile_batch(value: int | str) -> int | str:
+    """``"auto"`` or a positive integer (also given as text); anything else is a ConfigError."""
+    if isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or str(number) != str(value).strip():
+        raise ConfigError(f"tile batch {value!r} is invalid", "use --tile-batch auto or a whole number >= 1")
+    return number
+
+
 @dataclass
 class NetworkRestorer:
-    """A network with per-task heads; inputs/outputs on the [0, rgb_range] scale, run in tiles."""
+    """A network with per-task heads; inputs/outputs on the [0, rgb_range] scale, run in tiles.
+
+    ``tile_batch`` "auto" runs the largest batch (at most :data:`AUTO_MAX_TILE_BATCH`) that fits
+    ``memory_budget`` bytes (default: a share of the memory available when an image starts); a
+    number is used as given once it is checked to fit. An image that does not fit even one tile
+    at a time is refused with a ConfigError before anything big is allocated.
+    """
 
     model: torch.nn.Module
     task_idx: int
     scale: int
     name: str
     tiling: str = "blend"
-    tile_batch: int = 16
+    tile_batch: int | str = AUTO
     device: str = "cpu"
+    memory_budget: int | None = None
 
     def __post_init__(self) -> None:
+        self.tile_batch = check_tile_batch(self.tile_batch)
         self.model.eval().to(self.device)
         self.rgb_range = float(getattr(self.model, "rgb_range", 255))
         self.tile = getattr(self.model, "patch_size", None)
 
+    def plan(self, height: int, width: int, channels: int = 3) -> int:
+        """Tiles per forward for an ``height`` x ``width`` image (1 for whole-image networks)."""
+        cap = AUTO_MAX_TILE_BATCH if self.tile_batch == AUTO else int(self.tile_batch)
+        quantised = 2 * channels * height * width * self.scale**2  # uint8 result and its HWC copy
+        batch = plan_tile_batch(
+            self.model,
+            height,
+            width,
+            self.scale,
+            None if self.tile is None else int(self.tile),
+            self.memory_budget,
+            cap,
+            channels=channels,
+            extra_bytes=quantised,
+            device=self.device,
+        )
+        if self.tile is not None and self.tile_batch != AUTO and batch < cap:
+            raise ConfigError(
+                f"--tile-batch {cap} does not fit the memory budget for a {height}x{width} image "
+                f"(at most {batch} tiles per forward fit)",
+                f"use --tile-batch auto or at most {batch}, or raise --memory-budget",
+            )
+        return batch
+
     @torch.inference_mode()
     def __call__(self, degraded: np.ndarray) -> np.ndarray:
+        tile_batch = self.plan(*degraded.shape[:3])
         x = torch.from_numpy(np.ascontiguousarray(degraded.transpose(2, 0, 1)))[None].float()
         x = (x * self.rgb_range).to(self.device)
 
@@ -85,10 +138,11 @@ class NetworkRestorer:
             out = run(x)
         else:
             out = tiled_forward(
-                run, x, tile=int(self.tile), scale=self.scale, mode=self.tiling, tile_batch=self.tile_batch
+                run, x, tile=int(self.tile), scale=self.scale, mode=self.tiling, tile_batch=tile_batch
             )
-        out = out[0].float().cpu().numpy().transpose(1, 2, 0) * (255.0 / self.rgb_range)
-        return to_uint8(out)
+        # Quantised in place (same numbers as to_uint8): no float copies of the large output.
+        out = out[0].float().cpu().permute(1, 2, 0).mul_(255.0 / self.rgb_range)
+        return out.round_().clamp_(0, 255).to(torch.uint8).contiguous().numpy()
 
 
 def _pick_task_index(tasks: list[Task], task: Task, source: str) -> int:
@@ -121,9 +175,10 @@ def load_checkpoint_restorer(
     *,
     task_idx: int | None = None,
     tiling: str = "blend",
-    tile_batch: int = 16,
+    tile_batch: int | str = AUTO,
     num_heads: int = 12,
     device: str = "cpu",
+    memory_budget: int | None = None,
 ) -> NetworkRestorer:
     """A restorer from a model file (official IPT layout or ours) or a training output folder."""
     checkpoint = Path(checkpoint)
@@ -167,6 +222,7 @@ def load_checkpoint_restorer(
         tiling=tiling,
         tile_batch=tile_batch,
         device=device,
+        memory_budget=memory_budget,
     )
 
 
@@ -185,7 +241,14 @@ def _build_from_meta(meta: dict, state: dict, weights: Path) -> torch.nn.Module:
 
 
 def variant_restorer(
-    name: str, task: Task, *, seed: int = 0, tiling: str = "blend", tile_batch: int = 16, device: str = "cpu"
+    name: str,
+    task: Task,
+    *,
+    seed: int = 0,
+    tiling: str = "blend",
+    tile_batch: int | str = AUTO,
+    device: str = "cpu",
+    memory_budget: int | None = None,
 ) -> Restorer:
     """A restorer for a registered variant name; networks are freshly (seeded) initialised."""
     if name == "identity":
@@ -202,5 +265,12 @@ def variant_restorer(
     torch.manual_seed(seed)
     model = spec.build_model([task.tail_scale])
     return NetworkRestorer(
-        model, 0, task.tail_scale, name=name, tiling=tiling, tile_batch=tile_batch, device=device
+        model,
+        0,
+        task.tail_scale,
+        name=name,
+        tiling=tiling,
+        tile_batch=tile_batch,
+        device=device,
+        memory_budget=memory_budget,
     )

@@ -21,6 +21,7 @@ from ipt_bench.models.checkpoint import (
     load_state_dict_file,
 )
 from ipt_bench.models.ipt import IPT
+from ipt_bench.models.memory import available_memory_bytes, parse_memory_size, plan_tile_batch
 from ipt_bench.models.registry import SIZES, VariantSpec, get_variant, list_variants
 from ipt_bench.models.tiling import count_tiles, tiled_forward
 
@@ -62,6 +63,7 @@ __all__ = [
     "CNNSmall",
     "Identity",
     "VariantSpec",
+    "available_memory_bytes",
     "build_ipt_from_state_dict",
     "count_tiles",
     "get_variant",
@@ -69,5 +71,7 @@ __all__ = [
     "list_variants",
     "load_ipt_checkpoint",
     "load_state_dict_file",
+    "parse_memory_size",
+    "plan_tile_batch",
     "tiled_forward",
 ]
