@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 
 from ipt_bench.core.errors import IptBenchError
@@ -55,13 +54,15 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         _print_error(exc.one_line())
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _print_error("interrupted")
         return 130
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage errors (typer >= 0.29 raises its own click copies)
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "ipt-bench"
+        _print_error(f"{exc.format_message()} -- fix: see `{command} --help`")
         return 2
     except KeyboardInterrupt:
         _print_error("interrupted")

@@ -375,6 +375,9 @@ CASES: tuple[Case, ...] = (
         ),
         r"scale",
     ),
+    # --- command line ----------------------------------------------------------------------------
+    Case("cli-extra-argument", ("variants", "list"), r"unexpected extra argument.*list"),
+    Case("cli-unknown-option", ("eval", "--colour", "red"), r"No such option: --colour"),
     # --- hostile downloads ----------------------------------------------------------------------
     Case(
         "archive-path-traversal",
