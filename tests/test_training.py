@@ -48,7 +48,9 @@ def test_smoke_finetuned_x2_beats_bicubic(smoke_runs: dict[str, object]) -> None
     ours, bicubic = _x2_psnr_vs_bicubic(smoke_runs["root"] / "ft")
     seconds = smoke_runs["seconds"]
     print(f"smoke pretrain+finetune {seconds:.1f} s; x2 Y-PSNR {ours:.2f} vs bicubic {bicubic:.2f}")
-    assert ours > bicubic
+    # Measured: 1.1-1.4 dB over bicubic across seeds, learning rates and step splits; the official
+    # random init (no identity_init_) stayed 0.1 dB below bicubic with the same recipe.
+    assert ours > bicubic + 0.5
 
 
 @pytest.mark.slow
@@ -81,6 +83,10 @@ def test_finetune_init_copies_body_and_the_matching_task(tmp_path: Path) -> None
     variant = get_variant("ipt-tiny-con")
     torch.manual_seed(0)
     pre = variant.build_model([t.tail_scale for t in PAPER_PRETRAIN_TASKS])
+    with torch.no_grad():  # stands in for pre-training: every head and tail becomes distinct
+        for p in pre.parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p))
     torch.save(pre.state_dict(), tmp_path / "model.pt")
     (tmp_path / "model.json").write_text(json.dumps({"tasks": [t.name for t in PAPER_PRETRAIN_TASKS]}))
     pretrained = read_pretrained(tmp_path)
@@ -97,6 +103,20 @@ def test_finetune_init_copies_body_and_the_matching_task(tmp_path: Path) -> None
         assert torch.equal(got["head.0.0.weight"], ref[f"head.{source}.0.weight"])
         assert torch.equal(got["body.query_embed.weight"][0], ref["body.query_embed.weight"][source])
         assert torch.equal(got["body.mlp_head.0.weight"], ref["body.mlp_head.0.weight"])
+
+
+def test_training_starts_from_a_nearest_neighbour_upsampler() -> None:
+    torch.manual_seed(0)
+    scales = [2, 3, 4, 1]
+    model = get_variant("ipt-tiny-scratch").build_model(scales)
+    x = torch.rand(2, 3, 24, 24) * 255
+    with torch.no_grad():
+        shifted = model(x, 0)
+        model.body.position_encoding.pe.weight.zero_()  # the one learned term left in the output
+        for idx, s in enumerate(scales):
+            nearest = x.repeat_interleave(s, dim=-2).repeat_interleave(s, dim=-1)
+            torch.testing.assert_close(model(x, idx), nearest, rtol=0, atol=1e-3)
+    assert 0 < (shifted - model(x, 0)).abs().max() < 4  # half a N(0, 1) embedding, 0-255 scale
 
 
 def test_nan_loss_stops_with_training_diverged(tmp_path: Path) -> None:

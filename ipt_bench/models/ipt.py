@@ -5,7 +5,8 @@ Structure, option names and parameter names follow the official PyTorch release
 MeanShift -> head[task] (conv3x3 + 2 ResBlocks of 5x5 convs) -> transformer body + global
 residual -> tail[task] (upsampler + conv3x3) -> MeanShift. Internally the transformer runs
 batch-first and attention uses ``scaled_dot_product_attention``; numerics equal the
-sequence-first ``nn.MultiheadAttention`` original within float tolerance.
+sequence-first ``nn.MultiheadAttention`` original within float tolerance. ``IPT()`` keeps the
+official initialisation; :func:`identity_init_` re-initialises a network for training.
 """
 
 from __future__ import annotations
@@ -381,3 +382,64 @@ def _check_config(
         )
     if not 0.0 <= dropout_rate < 1.0:
         raise ConfigError(f"dropout_rate {dropout_rate} is outside [0, 1)", "use e.g. 0.0")
+
+
+@torch.no_grad()
+def identity_init_(model: IPT) -> IPT:
+    """Re-initialise ``model`` in place so that, untrained, it returns its input upsampled by
+    nearest neighbour (the input itself at scale 1), up to the learned position embedding.
+
+    Training starts from a restorer that already passes the image through and learns the
+    correction, instead of learning the pass-through itself (the forward and the parameter
+    layout are unchanged, so loaded checkpoints are unaffected):
+
+    - the last projection of every residual branch is zero (attention ``out_proj``, FFN
+      ``linear2``, ``mlp_head``'s last linear, each head ResBlock's second conv; "ReZero"/Fixup
+      style), and so is ``linear_encoding``: the body returns its input features (+ position);
+    - each head's first conv copies the RGB input into feature channels 0-2 (Dirac), the other
+      channels keep their random initialisation;
+    - each upsampling conv copies channel c into the sub-pixel group of output channel c, and the
+      last tail conv reads channels 0-2 with gain 1/2, undoing the doubling by the body's global
+      residual (``tail(body(f) + f)`` with ``body(f) = f``).
+
+    Returns ``model``.
+    """
+    body = model.body
+    for layer in [*body.encoder.layers, *body.decoder.layers]:
+        branches = [layer.self_attn.out_proj, layer.linear2]
+        if isinstance(layer, DecoderLayer):
+            branches.append(layer.multihead_attn.out_proj)
+        for module in branches:
+            _zero_(module)
+    if not body.no_mlp:
+        _zero_(body.linear_encoding)
+        _zero_(body.mlp_head[3])
+    n_colors = model.config["n_colors"]
+    for head, tail in zip(model.head, model.tail, strict=True):
+        first, *resblocks = head
+        for block in resblocks:
+            _zero_(block.body[2])
+        *upsamplers, last = (m for m in tail.modules() if isinstance(m, nn.Conv2d))
+        _copy_channels_(first, n_colors, 1, 1.0)
+        for conv in upsamplers:
+            _copy_channels_(conv, n_colors, conv.out_channels // conv.in_channels, 1.0)
+        _zero_(last)
+        _copy_channels_(last, n_colors, 1, 0.5)
+    return model
+
+
+def _zero_(module: nn.Linear | nn.Conv2d) -> None:
+    nn.init.zeros_(module.weight)
+    if module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
+def _copy_channels_(conv: nn.Conv2d, channels: int, group: int, gain: float) -> None:
+    """Output channels ``c * group + k`` (k < group) of ``conv`` become ``gain`` times input
+    channel ``c``, for each ``c < channels``; the conv's other output channels are left alone."""
+    rows = min(channels, conv.in_channels, conv.out_channels // group) * group
+    conv.weight[:rows] = 0.0
+    conv.bias[:rows] = 0.0
+    centre = conv.kernel_size[0] // 2
+    for row in range(rows):
+        conv.weight[row, row // group, centre, centre] = gain

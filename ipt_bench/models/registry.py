@@ -72,12 +72,14 @@ class VariantSpec:
         return {"scale": list(scales)}
 
     def build_model(self, scales: list[int]) -> nn.Module:
-        """A freshly initialised network with one head/tail per entry of ``scales``."""
+        """A freshly initialised network with one head/tail per entry of ``scales``; an IPT starts
+        as a nearest-neighbour upsampler (:func:`ipt_bench.models.ipt.identity_init_`)."""
         from ipt_bench.models.baselines import Bicubic, CNNSmall, Identity
-        from ipt_bench.models.ipt import IPT
+        from ipt_bench.models.ipt import IPT, identity_init_
 
         builder = {"ipt": IPT, "cnn": CNNSmall, "bicubic": Bicubic, "identity": Identity}[self.family]
-        return builder(**self.model_kwargs(scales))
+        model = builder(**self.model_kwargs(scales))
+        return identity_init_(model) if isinstance(model, IPT) else model
 
     def with_overrides(self, **overrides: Any) -> VariantSpec:
         """A validated copy with spec fields or architecture options changed; the name gets a

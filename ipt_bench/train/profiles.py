@@ -52,7 +52,7 @@ class Profile:
     val_every: int
     log_every: int
     ema: bool
-    ema_decay: float = 0.999
+    ema_decay: float = 0.999  # the cap; the decay warms up as 1 - (1 + step) ** -2/3 (timm)
     val_patches: int = 4
     patch_size: int | None = None  # None: the model's own patch size
 
@@ -68,8 +68,10 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
-        # A tiny IPT from random init needs a few hundred fine-tune steps at a high lr to pass
-        # bicubic; the short pre-train mostly shapes the shared body (each task gets ~1/6 of it).
+        # The IPT starts as a nearest-neighbour upsampler (identity_init_), so these 400 steps
+        # learn a correction: ipt-tiny-con reaches ~34.3 dB Y-PSNR on embedded x2, 1.3 dB over
+        # bicubic (32.98), where the official random init stayed below it (32.9). lr 5e-4..4e-3
+        # and pre/fine-tune splits 30/370..100/300 all land within 0.2 dB of this recipe.
         pretrain=StageRecipe(steps=60, lr=2e-3, schedule="constant", warmup_steps=5),
         finetune=StageRecipe(steps=340, lr=2e-3, schedule="cosine", min_lr_ratio=0.05, warmup_steps=10),
         batch_size=8,
@@ -80,15 +82,17 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        # The smoke profile's learning rates, longer. No EMA: with decay 0.999 and runs of a few
-        # hundred steps, the averaged weights stay mostly at their random initialisation.
+        # The smoke profile's learning rates, longer. EMA with decay warm-up (1 - (1 + step)^-2/3,
+        # capped at 0.999): on ipt-tiny x2 fine-tunes it matched or beat the raw weights (300 steps:
+        # val 44.49 vs 44.51 dB, 1000 steps: 45.27 vs 45.22) and was steadier mid-run (+1.2 dB at
+        # step 100). A fixed 0.999 decay kept 300-step weights near their init (-2.9 dB on x2 test).
         pretrain=StageRecipe(steps=2000, lr=2e-3, schedule="cosine", min_lr_ratio=0.05, warmup_steps=50),
         finetune=StageRecipe(steps=1000, lr=2e-3, schedule="cosine", min_lr_ratio=0.05, warmup_steps=20),
         batch_size=16,
         checkpoint_every=200,
         val_every=200,
         log_every=10,
-        ema=False,
+        ema=True,
     ),
     "paper": Profile(
         name="paper",

@@ -209,7 +209,9 @@ class _Run:
         recipe = dataclasses.replace(get_profile(spec.profile).recipe(spec.stage), lr=plan.lr)
         self.scheduler = build_scheduler(self.optimizer, recipe, plan.steps)
         profile = get_profile(spec.profile)
-        self.ema = ModelEmaV3(self.model, decay=profile.ema_decay) if plan.ema else None
+        # Warm-up: the decay grows as 1 - (1 + step) ** -2/3 up to ema_decay, so short runs average
+        # recent weights instead of staying near the initialisation.
+        self.ema = ModelEmaV3(self.model, decay=profile.ema_decay, use_warmup=True) if plan.ema else None
         patch_size = profile.patch_size or int(getattr(self.model, "patch_size", 48))
         max_scale = max(t.tail_scale for t in plan.tasks)
         paths = select_subset(
