@@ -119,6 +119,17 @@ def test_training_starts_from_a_nearest_neighbour_upsampler() -> None:
     assert 0 < (shifted - model(x, 0)).abs().max() < 4  # half a N(0, 1) embedding, 0-255 scale
 
 
+def test_the_cnn_control_starts_from_the_same_upsampler() -> None:
+    torch.manual_seed(0)
+    scales = [2, 3, 4, 1]
+    model = get_variant("cnn-tiny").build_model(scales)
+    x = torch.rand(2, 3, 20, 20) * 255
+    with torch.no_grad():
+        for idx, s in enumerate(scales):
+            nearest = x.repeat_interleave(s, dim=-2).repeat_interleave(s, dim=-1)
+            torch.testing.assert_close(model(x, idx), nearest, rtol=0, atol=1e-3)
+
+
 def test_nan_loss_stops_with_training_diverged(tmp_path: Path) -> None:
     spec = TrainSpec("ipt-tiny-nocon", "finetune", tasks=(Task("denoise", sigma=30.0),), steps=6,
                      batch_size=2, lr=1e30, checkpoint_every=1, threads=1)  # fmt: skip

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.data.resize import imresize
-from ipt_bench.models.ipt import MeanShift, Upsampler, conv3x3
+from ipt_bench.models.ipt import MeanShift, Upsampler, conv3x3, copy_channels_, zero_
 
 
 class _TaskModel(nn.Module):
@@ -134,3 +134,23 @@ class CNNSmall(_TaskModel):
         feats = self.head[task_idx](self.sub_mean(x))
         out = self.add_mean(self.tail[task_idx](self.body(feats) + feats))
         return (out, None) if return_tokens else out
+
+    @torch.no_grad()
+    def identity_init_(self) -> CNNSmall:
+        """Re-initialise in place as a nearest-neighbour upsampler, like registry IPTs
+        (:func:`ipt_bench.models.ipt.identity_init_`): every residual branch and the body's last
+        conv are zero, each head copies RGB into feature channels 0-2, each upsampling conv copies
+        channel c into its sub-pixel group and the last tail conv reads channels 0-2. Returns self."""
+        *blocks, last_body = self.body
+        for block in blocks:
+            zero_(block.body[2])
+        zero_(last_body)
+        n_colors = self.config["n_colors"]
+        for head, tail in zip(self.head, self.tail, strict=True):
+            copy_channels_(head, n_colors, 1, 1.0)
+            *upsamplers, last = (m for m in tail.modules() if isinstance(m, nn.Conv2d))
+            for conv in upsamplers:
+                copy_channels_(conv, n_colors, conv.out_channels // conv.in_channels, 1.0)
+            zero_(last)
+            copy_channels_(last, n_colors, 1, 1.0)
+        return self

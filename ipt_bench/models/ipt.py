@@ -410,31 +410,32 @@ def identity_init_(model: IPT) -> IPT:
         if isinstance(layer, DecoderLayer):
             branches.append(layer.multihead_attn.out_proj)
         for module in branches:
-            _zero_(module)
+            zero_(module)
     if not body.no_mlp:
-        _zero_(body.linear_encoding)
-        _zero_(body.mlp_head[3])
+        zero_(body.linear_encoding)
+        zero_(body.mlp_head[3])
     n_colors = model.config["n_colors"]
     for head, tail in zip(model.head, model.tail, strict=True):
         first, *resblocks = head
         for block in resblocks:
-            _zero_(block.body[2])
+            zero_(block.body[2])
         *upsamplers, last = (m for m in tail.modules() if isinstance(m, nn.Conv2d))
-        _copy_channels_(first, n_colors, 1, 1.0)
+        copy_channels_(first, n_colors, 1, 1.0)
         for conv in upsamplers:
-            _copy_channels_(conv, n_colors, conv.out_channels // conv.in_channels, 1.0)
-        _zero_(last)
-        _copy_channels_(last, n_colors, 1, 0.5)
+            copy_channels_(conv, n_colors, conv.out_channels // conv.in_channels, 1.0)
+        zero_(last)
+        copy_channels_(last, n_colors, 1, 0.5)
     return model
 
 
-def _zero_(module: nn.Linear | nn.Conv2d) -> None:
+def zero_(module: nn.Linear | nn.Conv2d) -> None:
+    """Zero ``module``'s weight and bias in place."""
     nn.init.zeros_(module.weight)
     if module.bias is not None:
         nn.init.zeros_(module.bias)
 
 
-def _copy_channels_(conv: nn.Conv2d, channels: int, group: int, gain: float) -> None:
+def copy_channels_(conv: nn.Conv2d, channels: int, group: int, gain: float) -> None:
     """Output channels ``c * group + k`` (k < group) of ``conv`` become ``gain`` times input
     channel ``c``, for each ``c < channels``; the conv's other output channels are left alone."""
     rows = min(channels, conv.in_channels, conv.out_channels // group) * group

@@ -72,14 +72,17 @@ class VariantSpec:
         return {"scale": list(scales)}
 
     def build_model(self, scales: list[int]) -> nn.Module:
-        """A freshly initialised network with one head/tail per entry of ``scales``; an IPT starts
-        as a nearest-neighbour upsampler (:func:`ipt_bench.models.ipt.identity_init_`)."""
+        """A freshly initialised network with one head/tail per entry of ``scales``; IPTs and CNNs
+        start as nearest-neighbour upsamplers (:func:`ipt_bench.models.ipt.identity_init_`), so
+        the transformer and its convolutional control start from the same function."""
         from ipt_bench.models.baselines import Bicubic, CNNSmall, Identity
         from ipt_bench.models.ipt import IPT, identity_init_
 
         builder = {"ipt": IPT, "cnn": CNNSmall, "bicubic": Bicubic, "identity": Identity}[self.family]
         model = builder(**self.model_kwargs(scales))
-        return identity_init_(model) if isinstance(model, IPT) else model
+        if isinstance(model, IPT):
+            return identity_init_(model)
+        return model.identity_init_() if isinstance(model, CNNSmall) else model
 
     def with_overrides(self, **overrides: Any) -> VariantSpec:
         """A validated copy with spec fields or architecture options changed; the name gets a
