@@ -101,6 +101,22 @@ def test_torn_last_log_line_is_ignored(tmp_path):
     assert len(load_results(results).train_logs[log.parent.parent.name]) == 3
 
 
+def test_only_the_last_runs_plan_is_reported(tmp_path):
+    """A results folder that also holds nodes of an earlier run under another profile reports the
+    nodes of the last plan only."""
+    results = write_results_dir(tmp_path, synthetic_rows({"a": 0.0, "b": 0.5}, seeds=(0,), n_images=2))
+    assert set(load_results(results).rows["variant"]) == {"a", "b"}
+    kept = [
+        p.name
+        for p in (results / "nodes").iterdir()
+        if json.loads((p / "record.json").read_text())["spec"]["variant"] == "a"
+    ]
+    (results / "plan.json").write_text(json.dumps({"nodes": [{"key": key} for key in kept]}))
+    loaded = load_results(results)
+    assert set(loaded.rows["variant"]) == {"a"}
+    assert {r["key"] for r in loaded.records} == set(kept)
+
+
 @pytest.mark.slow
 def test_cli_report_command(tmp_path, capsys):
     results = write_results_dir(

@@ -70,6 +70,9 @@ def load_results(results_dir: str | Path) -> Results:
             "pass the folder written by `ipt-bench run` (it holds suite.yaml, run.json and nodes/)",
         )
     nodes = sorted(p for p in (root / "nodes").glob("*") if p.is_dir())
+    planned = _planned_keys(root)
+    if planned is not None:  # only the last run's plan: rows of another profile would mix in
+        nodes = [node for node in nodes if node.name in planned]
     if not nodes and not (root / "run.json").exists():
         raise IptBenchError(
             f"{root} holds no run.json and no nodes/ folder, so it is not a results directory",
@@ -90,6 +93,15 @@ def load_results(results_dir: str | Path) -> Results:
             if (node / "train" / "log.jsonl").exists()
         },
     )
+
+
+def _planned_keys(root: Path) -> set[str] | None:
+    """Node keys of the plan of the last run into ``root`` (None without a readable plan.json)."""
+    try:
+        plan = json.loads((root / "plan.json").read_text(encoding="utf-8"))
+        return {str(node["key"]) for node in plan["nodes"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def empty_rows() -> pd.DataFrame:
