@@ -106,6 +106,25 @@ def test_a_profile_can_run_fewer_seeds_than_the_suite(tmp_path):
     assert {n.spec["seed"] for n in cpu["eval"] if n.deps} == {0, 1, 2}
 
 
+def test_a_profile_can_narrow_test_levels_and_datasets(tmp_path):
+    text = QUICKSTART.read_text().replace("datasets: [embedded]", "datasets: [embedded, Set5]", 1)
+    text = text.replace("datasets: [embedded]", "datasets: [embedded, CBSD68]")
+    narrowed = text.replace("  smoke:\n", "  smoke:\n    test_sigmas: [50]\n    datasets: [embedded]\n")
+    suite = load_suite(write_suite(tmp_path, narrowed), check_names=False)
+    full = kinds(build_plan(suite, profile="cpu"))["eval"]
+    small = kinds(build_plan(suite, profile="smoke"))["eval"]
+    assert {n.spec["dataset"] for n in full} == {"embedded", "Set5", "CBSD68"}
+    assert {n.spec["dataset"] for n in small} == {"embedded"}
+    assert {n.spec["task"] for n in small} == {"sr_x2", "denoise_s50"}
+    assert {n.spec["task"] for n in full} == {"sr_x2", "denoise_s10", "denoise_s30", "denoise_s50"}
+
+
+def test_a_profile_cannot_add_datasets(tmp_path):
+    text = QUICKSTART.read_text().replace("  smoke:\n", "  smoke:\n    datasets: [Urban100]\n")
+    with pytest.raises(ConfigError, match="narrow"):
+        load_suite(write_suite(tmp_path, text))
+
+
 def test_a_profile_with_repeated_seeds_is_refused(tmp_path):
     text = QUICKSTART.read_text().replace("  smoke:\n", "  smoke:\n    seeds: [1, 1]\n")
     with pytest.raises(ConfigError, match="seeds must be unique"):

@@ -190,10 +190,10 @@ def _train_settings(suite: Suite) -> list[tuple[Task, ...]]:
     return settings
 
 
-def _test_tasks(suite: Suite, train_tasks: tuple[Task, ...]) -> list[Task]:
-    denoise = suite.tasks.denoise
-    if train_tasks[0].kind == "denoise" and denoise is not None and denoise.test_sigmas:
-        return [Task("denoise", sigma=float(s)) for s in denoise.test_sigmas]
+def _test_tasks(suite: Suite, train_tasks: tuple[Task, ...], profile: str) -> list[Task]:
+    test_sigmas = suite.test_sigmas_for(profile)
+    if train_tasks[0].kind == "denoise" and test_sigmas:
+        return [Task("denoise", sigma=float(s)) for s in test_sigmas]
     return list(train_tasks)
 
 
@@ -204,11 +204,6 @@ def official_checkpoint_name(task: Task) -> str:
     if task.kind == "denoise":
         return f"IPT_denoise{float(task.sigma):g}.pt"
     return "IPT_derain.pt"
-
-
-def _datasets(suite: Suite, kind: str) -> tuple[str, ...]:
-    block = getattr(suite.tasks, kind)
-    return block.datasets if block else ()
 
 
 def train_sigmas_label(tasks: tuple[Task, ...]) -> str | None:
@@ -257,7 +252,7 @@ class _Context:
         for train_tasks in _train_settings(self.suite):
             if (entry.name == "bicubic") != (train_tasks[0].kind == "sr"):
                 continue
-            for task in _test_tasks(self.suite, train_tasks):
+            for task in _test_tasks(self.suite, train_tasks, self.profile):
                 meta = {"variant": entry.display, "seed": seed, "train_sigmas": None}
                 meta.update(contrastive_weight=None, data_fraction=None)
                 self._add_evals(entry, task, meta, model=entry.name, dep=None)
@@ -312,7 +307,7 @@ class _Context:
             "contrastive_weight": variant.get("contrastive_weight") if weight is None else weight,
             "data_fraction": entry.data_fraction or 1.0,
         }
-        for task in _test_tasks(self.suite, train_tasks):
+        for task in _test_tasks(self.suite, train_tasks, self.profile):
             self._add_evals(entry, task, meta, model=None, dep=ft_key)
 
     def add_official(self, folder: Path) -> None:
@@ -336,7 +331,7 @@ class _Context:
     def _add_evals(
         self, entry, task: Task, meta: dict, model: str | None, dep: str | None, checkpoint: str | None = None
     ) -> None:
-        for dataset in _datasets(self.suite, task.kind):
+        for dataset in self.suite.datasets_for(self.profile, task.kind):
             spec = {
                 "suite": self.suite.name,
                 "profile": self.profile,

@@ -77,13 +77,18 @@ class DenoiseTasks(_Strict):
     @field_validator("train_sigmas", "test_sigmas")
     @classmethod
     def _in_range(cls, values: tuple | None) -> tuple | None:
-        if values is None:
-            return values
-        flat = [s for v in values for s in (v if isinstance(v, tuple) else (v,))]
-        bad = [s for s in flat if not 0 < s <= 100]
-        if bad:
-            raise ValueError(f"noise levels must lie in (0, 100] on the 0-255 scale, got {bad}")
+        return check_noise_levels(values)
+
+
+def check_noise_levels(values: tuple | None) -> tuple | None:
+    """``values`` (levels, or tuples of levels) if every level lies in (0, 100]."""
+    if values is None:
         return values
+    flat = [s for v in values for s in (v if isinstance(v, tuple) else (v,))]
+    bad = [s for s in flat if not 0 < s <= 100]
+    if bad:
+        raise ValueError(f"noise levels must lie in (0, 100] on the 0-255 scale, got {bad}")
+    return values
 
 
 class DerainTasks(_Strict):
@@ -116,8 +121,8 @@ class Metrics(_Strict):
 class StageOverrides(_Strict):
     """Per-profile changes: the training schedule, the model size of trained variants (recorded
     in their result names, e.g. ``ipt-small-con[size=tiny]``), a cap on the images scored per
-    dataset (the first N in sorted order; recorded in every row's ``subset``), and the seeds
-    (recorded in every row's ``seed``)."""
+    dataset (the first N in sorted order; recorded in every row's ``subset``), the seeds, the
+    denoising test levels and a subset of the suite's test datasets (each recorded in every row)."""
 
     steps: int | None = Field(default=None, gt=0)
     pretrain_steps: int | None = Field(default=None, gt=0)
@@ -125,6 +130,13 @@ class StageOverrides(_Strict):
     size: Literal["paper", "small", "tiny"] | None = None
     max_images: int | None = Field(default=None, gt=0)
     seeds: tuple[int, ...] | None = Field(default=None, min_length=1)
+    test_sigmas: tuple[float, ...] | None = Field(default=None, min_length=1)
+    datasets: tuple[str, ...] | None = Field(default=None, min_length=1)
+
+    @field_validator("test_sigmas")
+    @classmethod
+    def _sigmas_in_range(cls, values: tuple | None) -> tuple | None:
+        return check_noise_levels(values)
 
     @field_validator("seeds")
     @classmethod
@@ -187,6 +199,21 @@ class Suite(_Strict):
             raise ValueError(f"variant labels must be unique, repeated: {dupes}; add 'label:' to each")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be unique, got {list(self.seeds)}")
+        declared = {
+            d
+            for block in (self.tasks.sr, self.tasks.denoise, self.tasks.derain)
+            if block
+            for d in block.datasets
+        }
+        for name, overrides in self.profiles.items():
+            unknown = sorted(set(overrides.datasets or ()) - declared)
+            if unknown:
+                raise ValueError(
+                    f"profile {name!r} lists datasets {unknown} that no task declares; "
+                    f"a profile may only narrow the suite's datasets ({sorted(declared)})"
+                )
+            if overrides.test_sigmas and self.tasks.denoise is None:
+                raise ValueError(f"profile {name!r} sets test_sigmas but the suite has no denoise task")
         return self
 
     def overrides_for(self, profile: str) -> StageOverrides:
@@ -196,3 +223,15 @@ class Suite(_Strict):
     def seeds_for(self, profile: str) -> tuple[int, ...]:
         """The seeds run under ``profile``: the profile's own, else the suite's."""
         return self.overrides_for(profile).seeds or self.seeds
+
+    def test_sigmas_for(self, profile: str) -> tuple[float, ...] | None:
+        """The denoising test levels under ``profile``: the profile's own, else the suite's."""
+        denoise = self.tasks.denoise
+        return self.overrides_for(profile).test_sigmas or (denoise.test_sigmas if denoise else None)
+
+    def datasets_for(self, profile: str, kind: str) -> tuple[str, ...]:
+        """The test datasets of task ``kind`` under ``profile`` (a profile may narrow them)."""
+        block = getattr(self.tasks, kind)
+        narrowed = self.overrides_for(profile).datasets
+        names = block.datasets if block else ()
+        return tuple(d for d in names if narrowed is None or d in narrowed)
