@@ -86,6 +86,30 @@ def test_sigkill_during_training_then_rerun_gives_the_uninterrupted_numbers(tmp_
     assert log.strip(), "the resumed run kept its training log"
 
 
+def test_sigint_during_training_stops_the_whole_run_cleanly(tmp_path):
+    suite = write(tmp_path, TINY)
+    out = tmp_path / "stopped"
+    finetune = next(n for n in build_plan(load_suite(suite)) if n.kind == "finetune")
+    checkpoint = out / "nodes" / finetune.key / "train" / "checkpoints" / "last.pt"
+    proc = subprocess.Popen(
+        command(suite, out), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be interrupted; raise the step count"
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr and "interrupted" in stdout
+    assert "0 failed, 0 skipped" in stdout  # a stop, not a failure of the node
+    assert not (out / "nodes" / finetune.key / "record.json").exists()
+    assert checkpoint.exists()
+    done = run_to_end(suite, out)
+    assert json.loads((out / "nodes" / finetune.key / "record.json").read_text())["status"] == "done"
+    assert "1 run" in done.stdout or "run," in done.stdout
+
+
 def test_two_concurrent_runs_on_one_folder_do_each_node_once(tmp_path):
     suite = write(tmp_path, TWO_TASKS)
     out = tmp_path / "shared"

@@ -59,6 +59,9 @@ def run(
         f"{summary.suite}: {counts['done']} run, {counts['cached']} cached, {counts['failed']} failed, "
         f"{counts['skipped']} skipped in {summary.seconds:.1f} s -> {summary.out}"
     )
+    if summary.interrupted:
+        console.print("interrupted: finished nodes are kept; run the same command again to continue")
+        raise SystemExit(130)
     if report:
         _build_report(summary.out, report_dir or Path("reports") / summary.suite, console)
     if not summary.complete:

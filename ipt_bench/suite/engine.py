@@ -38,6 +38,7 @@ class RunSummary:
     status: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    interrupted: bool = False  # SIGINT/SIGTERM stopped the run; unfinished nodes resume on rerun
     dry_run: bool = False
 
     @property
@@ -86,7 +87,10 @@ def run_suite(
         started = dt.datetime.now(dt.timezone.utc)
         clock = time.perf_counter()
         with RunDisplay(plan, store, console) as display:
-            _schedule(plan, store, pool, options, forced, display, summary)
+            try:
+                _schedule(plan, store, pool, options, forced, display, summary)
+            except KeyboardInterrupt:  # a node saw the stop signal, or the wait here did
+                summary.interrupted = True
     finally:
         pool.close()
     summary.seconds = time.perf_counter() - clock

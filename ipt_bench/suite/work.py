@@ -136,9 +136,8 @@ def _run_training_node(node: Node, store: ResultsStore, options: RunOptions) -> 
         progress=lambda step, total, _row: progress.update(step, total),
     )
     if result.interrupted or result.model_path is None:
-        raise IptBenchError(
-            f"training of {node.title} was interrupted", "run the same command again to resume"
-        )
+        # a stop signal: the checkpoint is saved; stop the whole run, not just this node
+        raise KeyboardInterrupt(f"training of {node.title} was interrupted")
     return [p for p in ("train/model.pt", "train/model.json") if (store.node_dir(node.key) / p).is_file()]
 
 
