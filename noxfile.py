@@ -90,5 +90,6 @@ def reproduce_pretrain_data(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the performance benchmarks and regenerate benchmarks/README.md (under 15 min on 2 cores)."""
+    """Run the performance benchmarks and regenerate benchmarks/README.md (sized for 15 min on
+    2 cores; ``nox -s bench -- --quick`` checks the pipeline in a couple of minutes)."""
     session.run("python", "benchmarks/run_all.py", *session.posargs)

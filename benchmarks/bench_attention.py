@@ -2,8 +2,11 @@
 
 The reference swaps every attention module of a copy of our body for the official call
 (sequence-first, ``need_weights=True``, so the averaged attention matrix is materialised), with
-the same weights; both get the same input. Reports forward+backward time of each, their ratio
-and the largest output difference. Run: ``python benchmarks/bench_attention.py [--quick]``.
+the same weights; both get the same input. All weights are first re-drawn at random (a fresh
+IPT may start with zeroed output projections, which would make the comparison vacuous).
+Reports forward+backward time of each (interleaved, best of the repeats), their ratio, the
+largest output difference and one profiled forward+backward of each (where the time goes;
+it doubles as the warm-up). Run: ``python benchmarks/bench_attention.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import copy
 
 import torch
-from common import best_time, quick_parser, write_result
+from common import best_times_interleaved, profile_ops, quick_parser, write_result
 from torch import Tensor, nn
 
 from ipt_bench.models.ipt import Attention
@@ -19,6 +22,9 @@ from ipt_bench.models.registry import get_variant
 
 GOAL = 1.3
 MAX_ABS_DIFF = 1e-4
+#: (variant, batch, timed repeats). The paper body (12 + 12 layers) runs at batch 2: each call
+#: is seconds, and the per-layer work is the same as at batch 8, 4x smaller.
+FULL_PLAN = (("ipt-small-con", 8, 2), ("ipt-paper-con", 2, 2))
 
 
 class OfficialAttention(nn.Module):
@@ -53,6 +59,20 @@ def official_body(body: nn.Module) -> nn.Module:
     return ref
 
 
+@torch.no_grad()
+def randomise_(module: nn.Module, seed: int = 0) -> None:
+    """Re-draw every parameter: matrices Xavier-uniform, LayerNorm gains 1, other vectors N(0, 0.02^2)."""
+    generator = torch.Generator().manual_seed(seed)
+    for name, p in module.named_parameters():
+        if p.ndim >= 2:
+            bound = (6.0 / (p.shape[0] + p[0].numel())) ** 0.5
+            p.uniform_(-bound, bound, generator=generator)
+        elif ".norm" in name and name.endswith(".weight"):
+            p.fill_(1.0)
+        else:
+            p.normal_(0.0, 0.02, generator=generator)
+
+
 def fwd_bwd(body: nn.Module, x: Tensor) -> Tensor:
     """Forward and backward of the body (sum of its output); returns the output."""
     body.zero_grad(set_to_none=True)
@@ -66,28 +86,36 @@ def measure(size_variant: str, batch: int, repeat: int) -> dict:
     torch.manual_seed(0)
     model = get_variant(size_variant).build_model([2])
     ours = model.body
+    randomise_(ours)
     ref = official_body(ours)
     n_feats = model.config["n_feats"]
     x = torch.randn(batch, n_feats, model.patch_size, model.patch_size)
     with torch.no_grad():
-        diff = (ours(x)[0] - ref(x)[0]).abs().max().item()
-    t_ours = best_time(lambda: fwd_bwd(ours, x), repeat)
-    t_ref = best_time(lambda: fwd_bwd(ref, x), repeat)
-    return {
+        out = ours(x)[0]
+        diff = (out - ref(x)[0]).abs().max().item()
+    calls = {"ours": lambda: fwd_bwd(ours, x), "ref": lambda: fwd_bwd(ref, x)}
+    profiles = {name: profile_ops(fn, top=8) for name, fn in calls.items()}  # also the warm-up
+    seconds = best_times_interleaved(calls, repeat, warmup=0)
+    row = {
         "variant": size_variant,
         "batch": batch,
         "tokens": ours.seq_length,
         "dim": ours.dim,
-        "seconds_ours": t_ours,
-        "seconds_official_mha": t_ref,
-        "speedup": t_ref / t_ours,
+        "layers": len(ours.encoder.layers) + len(ours.decoder.layers),
+        "seconds_ours": seconds["ours"],
+        "seconds_official_mha": seconds["ref"],
+        "speedup": seconds["ref"] / seconds["ours"],
         "max_abs_diff": diff,
+        "output_abs_max": out.abs().max().item(),
+        "profile_ours": profiles["ours"],
+        "profile_official_mha": profiles["ref"],
     }
+    return row
 
 
 def main() -> None:
     args = quick_parser(__doc__).parse_args()
-    plan = [("ipt-tiny-con", 2, 1)] if args.quick else [("ipt-small-con", 8, 5), ("ipt-paper-con", 8, 2)]
+    plan = (("ipt-tiny-con", 2, 1),) if args.quick else FULL_PLAN
     rows = [measure(*p) for p in plan]
     for row in rows:
         print(

@@ -1,6 +1,15 @@
-"""CLI overhead: wall time (subprocess, imports included) of ``ipt-bench --help``, ``variants``,
-``data list`` and a fully cached ``ipt-bench run suites/quickstart.yaml --profile smoke``
-(the first run fills the cache and is not counted). Run: ``python benchmarks/bench_suite.py [--quick]``.
+"""CLI overhead: wall times (subprocesses, interpreter start and imports included).
+
+- import times, measured alone: a bare interpreter, the CLI module, torch;
+- ``ipt-bench --help``, ``variants`` (first listing with an empty cache, then cached) and
+  ``data list``;
+- ``ipt-bench run suites/quickstart.yaml --profile smoke`` fully cached: the first run fills a
+  temporary results folder (not counted; no report), then the cached run is timed without the
+  report (the engine alone) and with it (the default command; the report goes to a temporary
+  folder and is cut off after ``REPORT_TIMEOUT_S``).
+
+The CLI commands run with a temporary ``IPT_BENCH_CACHE`` holding only what they create, so
+the first ``variants`` listing is cold. Run: ``python benchmarks/bench_suite.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -10,38 +19,60 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from common import BENCH_DIR, best_time, quick_parser, write_result
 
-GOAL_RUN_S, GOAL_IMPORT_S = 3.0, 1.0
+GOAL_RUN_S, GOAL_START_S = 3.0, 1.0
+REPORT_TIMEOUT_S = 30.0
+REPO = BENCH_DIR.parent
 
 
-def cli_seconds(args: list[str], cwd: str, repeat: int, env: dict[str, str]) -> float:
-    """Best wall time of ``python -m ipt_bench <args>`` (run checked)."""
-    cmd = [sys.executable, "-m", "ipt_bench", *args]
-    return best_time(
-        lambda: subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True), repeat, 0
-    )
+def seconds(cmd: list[str], env: dict[str, str], timeout: float | None = None) -> float | None:
+    """Wall time of one checked run of ``cmd`` in the repository; None when it timed out."""
+    began = time.perf_counter()
+    try:
+        subprocess.run(cmd, cwd=REPO, env=env, check=True, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return time.perf_counter() - began
+
+
+def best_seconds(cmd: list[str], env: dict[str, str], repeat: int) -> float:
+    """Best wall time of ``repeat`` checked runs of ``cmd``."""
+    return best_time(lambda: seconds(cmd, env), repeat, warmup=0)
 
 
 def main() -> None:
     args = quick_parser(__doc__).parse_args()
-    repo = str(BENCH_DIR.parent)
     repeat = 1 if args.quick else 3
-    env = dict(os.environ)
-    imports = {
-        " ".join(a): cli_seconds(a, repo, repeat, env) for a in (["--help"], ["variants"], ["data", "list"])
-    }
-    result: dict = {"import_seconds": imports, "goal_import_s": GOAL_IMPORT_S, "goal_run_s": GOAL_RUN_S}
-    if not args.quick:
-        with tempfile.TemporaryDirectory() as tmp:
-            run = ["run", "suites/quickstart.yaml", "--profile", "smoke", "--out", tmp]
-            began = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "ipt_bench", *run], cwd=repo, env=env, check=True, capture_output=True
+    cli = [sys.executable, "-m", "ipt_bench"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "IPT_BENCH_CACHE": str(Path(tmp) / "cache")}
+        imports = {
+            name: best_seconds([sys.executable, "-c", code], env, repeat)
+            for name, code in (
+                ("python", "pass"),
+                ("ipt_bench.cli.main", "import ipt_bench.cli.main"),
+                ("torch", "import torch"),
             )
-            result["first_run_seconds"] = time.perf_counter() - began
-            result["cached_run_seconds"] = cli_seconds(run, repo, repeat, env)
+        }
+        commands = {"variants (cold cache)": seconds([*cli, "variants"], env)}
+        for words in (["--help"], ["variants"], ["data", "list"]):
+            commands[" ".join(words)] = best_seconds([*cli, *words], env, repeat)
+        result: dict = {
+            "import_seconds": imports,
+            "command_seconds": commands,
+            "goal_start_s": GOAL_START_S,
+            "goal_run_s": GOAL_RUN_S,
+        }
+        if not args.quick:
+            out, report = Path(tmp) / "results", Path(tmp) / "report"
+            run = [*cli, "run", "suites/quickstart.yaml", "--profile", "smoke", "--out", str(out)]
+            result["first_run_seconds"] = seconds([*run, "--no-report"], env)
+            result["cached_run_no_report_seconds"] = best_seconds([*run, "--no-report"], env, repeat)
+            result["cached_run_seconds"] = seconds([*run, "--report-dir", str(report)], env, REPORT_TIMEOUT_S)
+            result["report_timeout_s"] = REPORT_TIMEOUT_S
     print(result)
     write_result("suite", result, args.quick)
 
