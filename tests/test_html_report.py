@@ -65,6 +65,10 @@ def test_tables_statistics_spec_and_run_facts(report):
     assert "ipt-small better" in html  # 0.3 dB offset over 3 images x 2 seeds is resolved
     assert "name: demo" in html and "cpu (2 cores)" in html and "0h 01m 00.0s" in html
     assert "CUDA out of memory" in html
+    # node time: the eval nodes' per-image seconds plus one 1-second training node per variant
+    rows = load_results(report.parent.parent / "results").rows
+    expected = rows["seconds"].sum() + rows["variant"].nunique()
+    assert f"({expected:.1f} s)</td>" in html
 
 
 @pytest.mark.slow

@@ -83,3 +83,11 @@ def test_crop_comparison_on_embedded_image(tmp_path):
     paths = plots.plot_crops([case], tmp_path, size=32)
     assert len(paths) == 2 and all(p.stat().st_size > 0 for p in paths)
     assert plots.plot_crops([], tmp_path) == []
+
+
+def test_generalization_marks_the_levels_of_a_mixed_level_model(rows, tmp_path):
+    mixed = rows.copy()
+    denoise = mixed["task_kind"] == "denoise"
+    mixed.loc[denoise, "train_sigmas"] = "5+15+25"  # the planner's label for mixed-level training
+    paths = plots.plot_generalization(mixed, tmp_path)
+    assert {p.suffix for p in paths} == {".png", ".svg"}

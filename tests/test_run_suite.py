@@ -155,3 +155,18 @@ def test_a_failed_node_is_recorded_its_dependants_skipped_and_the_rest_runs(tmp_
     record = json.loads((out / "nodes" / by_kind["finetune"] / "record.json").read_text())
     assert record["status"] == "failed" and "/nonexistent/training-images" in record["error"]
     assert "incomplete" in done.stdout
+
+
+def test_a_fully_cached_rerun_keeps_an_up_to_date_report(quickstart, tmp_path):
+    out, _, _ = quickstart
+    report = tmp_path / "report"
+    args = (str(QUICKSTART), "--profile", "smoke", "--out", str(out), "--report-dir", str(report))
+    first, _ = ipt_bench_run(*args, cwd=out.parent)
+    assert first.returncode == 0 and "report:" in first.stdout, first.stdout + first.stderr
+    built = (report / "index.html").stat().st_mtime_ns
+    again, _ = ipt_bench_run(*args, cwd=out.parent)
+    assert again.returncode == 0 and "report up to date" in again.stdout, again.stdout + again.stderr
+    assert (report / "index.html").stat().st_mtime_ns == built
+    (report / "index.html").unlink()  # a missing report is rebuilt
+    rebuilt, _ = ipt_bench_run(*args, cwd=out.parent)
+    assert "report:" in rebuilt.stdout and (report / "index.html").is_file()

@@ -63,7 +63,7 @@ def run(
         console.print("interrupted: finished nodes are kept; run the same command again to continue")
         raise SystemExit(130)
     if report:
-        _build_report(summary.out, report_dir or Path("reports") / summary.suite, console)
+        _build_report(summary, report_dir or Path("reports") / summary.suite, console)
     if not summary.complete:
         console.print("incomplete: fix the failures above and run the same command again")
         # SystemExit, not typer.Exit: the root app runs with standalone_mode=False, which turns
@@ -71,11 +71,34 @@ def run(
         raise SystemExit(1)
 
 
-def _build_report(results: Path, report_dir: Path, console) -> None:
+def _build_report(summary, report_dir: Path, console) -> None:
+    """Build the report, unless the one in ``report_dir`` was built from exactly these results
+    by this code (a fully cached rerun then costs no model re-runs for the crop figures)."""
+    import json
+
+    from ipt_bench.core.atomic import atomic_write_text
+
+    stamp_path = summary.out / "report-stamp.json"
+    stamp = {
+        "report_dir": str(report_dir.resolve()),
+        "fingerprint": summary.plan.fingerprint,  # the suite, the options and this package's code
+        "finished": sorted(k for k, s in summary.status.items() if s in ("done", "cached")),
+    }
+    up_to_date = (
+        stamp["fingerprint"] is not None
+        and (report_dir / "index.html").is_file()
+        and stamp_path.is_file()
+        and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp
+        and not any(s == "done" for s in summary.status.values())
+    )
+    if up_to_date:
+        console.print(f"report up to date: {report_dir}")
+        return
     try:
         from ipt_bench.report.html import build_report
     except ImportError:
         console.print("report builder not available; skipped the report")
         return
-    build_report(results, report_dir)
+    build_report(summary.out, report_dir)
+    atomic_write_text(stamp_path, json.dumps(stamp, indent=1))
     console.print(f"report: {report_dir}")

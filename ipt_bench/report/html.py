@@ -52,6 +52,7 @@ def build_report(
         "run": results.run,
         # The brief names it wall_seconds; the suite engine writes seconds: accept either.
         "wall_time": _duration(results.run.get("wall_seconds", results.run.get("seconds"))),
+        "node_time": _duration(sum(float(r.get("seconds") or 0.0) for r in results.records)),
         "counts": json.dumps(results.run.get("counts", {}), sort_keys=True),
         "n_rows": len(results.rows),
         "tables": _tables(summary, out_dir),

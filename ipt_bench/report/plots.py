@@ -65,7 +65,8 @@ def plot_generalization(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
                     capsize=3,
                     label=f"{variant} (trained σ {trained or '-'})",
                 )
-                seen = {float(s) for s in str(trained).split(",") if s.strip()}
+                # "30", or "5+15+25" for one model trained on mixed levels (planner's label)
+                seen = {float(s) for s in re.split(r"[,+]", str(trained)) if s.strip()}
                 at_train = line[line["sigma"].isin(seen)]
                 ax.plot(at_train["sigma"], at_train["psnr"], "o", color=drawn.lines[0].get_color(), zorder=5)
             ax.set(title=f"{dataset}: filled = trained σ", xlabel="test noise σ", ylabel="PSNR (dB)")
