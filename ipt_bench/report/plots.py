@@ -50,7 +50,8 @@ def plot_generalization(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
         return []
     panels = sorted(data["dataset"].unique())
     with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
+        # the legend sits right of the last panel: a sweep easily has nine lines
+        figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 3.6, 3.4), squeeze=False)
         for ax, dataset in zip(axes[0], panels, strict=True):
             for (variant, trained), line in data[data["dataset"] == dataset].groupby(
                 ["variant", "train_sigmas"]
@@ -70,7 +71,7 @@ def plot_generalization(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
                 at_train = line[line["sigma"].isin(seen)]
                 ax.plot(at_train["sigma"], at_train["psnr"], "o", color=drawn.lines[0].get_color(), zorder=5)
             ax.set(title=f"{dataset}: filled = trained σ", xlabel="test noise σ", ylabel="PSNR (dB)")
-            ax.legend(fontsize=7)
+        axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     return save_figure(figure, out_dir, "generalization")
 
 
