@@ -122,8 +122,16 @@ def evaluate(
     restorer = (
         None
         if legacy
-        else _make_restorer(
-            model, checkpoint, task, task_idx, seed, tiling, tile_batch, device, memory_budget
+        else make_restorer(
+            model,
+            checkpoint,
+            task,
+            task_idx=task_idx,
+            seed=seed,
+            tiling=tiling,
+            tile_batch=tile_batch,
+            device=device,
+            memory_budget=memory_budget,
         )
     )
     result = EvalResult(model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol)
@@ -135,7 +143,7 @@ def evaluate(
             output = None
         else:
             output = restorer(pair.degraded)
-            value_psnr, value_ssim = score(_match_channels(output, pair.target), pair.target, metric)
+            value_psnr, value_ssim = score(match_channels(output, pair.target), pair.target, metric)
         row = {
             "image": pair.name,
             "psnr": value_psnr,
@@ -150,7 +158,19 @@ def evaluate(
     return result
 
 
-def _make_restorer(model, checkpoint, task, task_idx, seed, tiling, tile_batch, device, memory_budget):
+def make_restorer(
+    model: str | None,
+    checkpoint: Path | None,
+    task: Task,
+    *,
+    task_idx: int | None = None,
+    seed: int = 0,
+    tiling: str = "blend",
+    tile_batch: int | str = "auto",
+    device: str = "cpu",
+    memory_budget: int | None = None,
+):
+    """The restorer :func:`evaluate` scores: from ``checkpoint`` if given, else the variant ``model``."""
     from ipt_bench.eval.restorers import load_checkpoint_restorer, variant_restorer
 
     options = {"tiling": tiling, "tile_batch": tile_batch, "device": device, "memory_budget": memory_budget}
@@ -179,7 +199,7 @@ def _check_scoring_memory(name: str, shape: tuple[int, ...], channel: str, budge
         )
 
 
-def _match_channels(output: np.ndarray, target: np.ndarray) -> np.ndarray:
+def match_channels(output: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Gray targets are scored on one channel: the rounded mean of the output's channels."""
     if target.ndim == 2 and output.ndim == 3:
         return np.clip(np.rint(output.astype(np.float64).mean(axis=2)), 0, 255).astype(np.uint8)

@@ -3,21 +3,20 @@ scores them, keeping the pixels (input, output, ground truth) for visual compari
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ipt_bench.core.errors import ConfigError, DatasetError
+from ipt_bench.core.errors import DatasetError
 from ipt_bench.data.catalog import resolve_dataset
 from ipt_bench.data.noise import NoiseProtocol
 from ipt_bench.data.pairs import TestPair, make_test_pair
 from ipt_bench.data.tasks import Task
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
-from ipt_bench.eval.evaluate import LEGACY_BICUBIC, _match_channels
-from ipt_bench.eval.restorers import Restorer, load_checkpoint_restorer, to_uint8, variant_restorer
+from ipt_bench.eval.evaluate import LEGACY_BICUBIC, make_restorer, match_channels
+from ipt_bench.eval.restorers import to_uint8
 from ipt_bench.metrics.protocol import MetricProtocol, score
 from ipt_bench.metrics.quality import crop_border, psnr
 
@@ -74,32 +73,18 @@ def restore_images(
     pairs = [make_test_pair(resolved.name, items[name], task, noise) for name in names]
     if model == LEGACY_BICUBIC:
         return [_legacy_bicubic(pair, task.scale) for pair in pairs]
-    with _torch_threads(threads):
-        restorer = _restorer(model, checkpoint, task, task_idx, seed, tiling, device)
+    from ipt_bench.train.runtime import compute_settings  # torch: only when a network runs
+
+    with compute_settings(threads, deterministic=False):
+        restorer = make_restorer(
+            model, checkpoint, task, task_idx=task_idx, seed=seed, tiling=tiling, device=device
+        )
         restored = []
         for pair in pairs:
-            output = _match_channels(restorer(pair.degraded), pair.target)
+            output = match_channels(restorer(pair.degraded), pair.target)
             value, _ = score(output, pair.target, metric)
             restored.append(RestoredImage(pair.name, _input_panel(pair), output, pair.target, value))
     return restored
-
-
-def _restorer(
-    model: str | None,
-    checkpoint: Path | None,
-    task: Task,
-    task_idx: int | None,
-    seed: int,
-    tiling: str,
-    device: str,
-) -> Restorer:
-    if checkpoint is not None:
-        return load_checkpoint_restorer(
-            Path(checkpoint), task, task_idx=task_idx, tiling=tiling, device=device
-        )
-    if model is None:
-        raise ConfigError("restore_images needs a model name or a checkpoint", "pass model= or checkpoint=")
-    return variant_restorer(model, task, seed=seed, tiling=tiling, device=device)
 
 
 def _legacy_bicubic(pair: TestPair, scale: int) -> RestoredImage:
@@ -117,18 +102,3 @@ def _input_panel(pair: TestPair) -> np.ndarray:
     if factor > 1:
         image = image.repeat(factor, axis=0).repeat(factor, axis=1)
     return image[:height, :width]
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    if threads is None:
-        yield
-        return
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

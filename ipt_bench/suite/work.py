@@ -6,14 +6,12 @@ node at once; the record is written last, so a killed node is simply not done ye
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import itertools
 import json
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,19 +37,6 @@ class RunOptions:
     threads: int = 1
 
 
-@contextlib.contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Run with ``threads`` torch intra-op threads, restoring the previous count afterwards."""
-    import torch  # here, not at module level: cached nodes and the planner need no torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = False) -> dict[str, Any]:
     """Run the node unless it is already done; return ``{key, status, seconds, error}``.
 
@@ -69,7 +54,10 @@ def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = F
         error = None
         files: list[str] = []
         try:
-            with _torch_threads(options.threads):
+            # imported here, not at module level: cached nodes and the planner need no torch
+            from ipt_bench.train.runtime import compute_settings
+
+            with compute_settings(options.threads, deterministic=False):
                 files = _RUNNERS[node.kind](node, store, options)
         except IptBenchError as exc:
             error = exc.one_line()
