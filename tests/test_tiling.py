@@ -1,7 +1,10 @@
-"""Tiled inference: a translation-equivariant stand-in gives its whole-image output in both modes,
-and the official mode's weights match the forward_chop rules worked out by hand."""
+"""Tiled inference: translation-equivariant stand-ins give their whole-image output (blend: a
+pointwise one; official: within the forward_chop quirk), the blend cross-fade and the official
+weights match values worked out by hand, and every axis plan sums to one."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
@@ -42,10 +45,35 @@ def _image(height: int, width: int) -> torch.Tensor:
 
 @pytest.mark.parametrize(("height", "width", "scale", "tile"), SIZES)
 def test_blend_equals_whole_image(height: int, width: int, scale: int, tile: int) -> None:
-    fn, x = _stand_in(scale), _image(height, width)
+    fn, x = _stand_in(scale, radius=0), _image(height, width)
     out = tiled_forward(fn, x, tile=tile, scale=scale, mode="blend", tile_batch=7)
     assert out.shape == (1, 3, height * scale, width * scale)
     torch.testing.assert_close(out, fn(x), rtol=0, atol=1e-5)
+
+
+def test_blend_errors_stay_in_the_overlap_bands() -> None:
+    # 3x3 receptive field, 130 columns at x1, tile 40, overlap 8: tiles at 0, 32, 64 and a flush
+    # one at 90, sharing [32, 40), [64, 72) and [90, 104). Away from those bands one tile alone
+    # gives each pixel, away from its edges: exact there.
+    fn, x = _stand_in(1, radius=1), _image(40, 130)
+    err = (tiled_forward(fn, x, tile=40, scale=1, mode="blend", overlap=8) - fn(x)).abs()[0].amax((0, 1))
+    bands = torch.zeros(130, dtype=torch.bool)
+    bands[32:40] = bands[64:72] = bands[90:104] = True
+    assert err[~bands].max() < 1e-12
+    assert err[bands].max() > 0  # the cross-fade mixes in tile-edge pixels
+    assert err.max() < 0.05
+
+
+def test_blend_cross_fade_by_hand() -> None:
+    # 56 columns, tile 48, overlap 8, x1: tiles at 0 and 8 share [8, 48), a 40-pixel band, over
+    # which the second tile's weight rises as sin^2(pi/2 * (i + 0.5) / 40).
+    (s0, w0), (s1, w1) = axis_plan(56, 48, 1, "blend", overlap=8)
+    assert (s0, s1) == (0, 8)
+    assert w0[:8].tolist() == [1.0] * 8 and w1[40:].tolist() == [1.0] * 8
+    assert w1[0] == pytest.approx(math.sin(math.pi / 160) ** 2)  # ~0.0004 at the tile's edge
+    assert w1[19] == pytest.approx(math.sin(math.pi / 2 * 19.5 / 40) ** 2)
+    assert w0[8 + 19] + w1[19] == pytest.approx(1.0)
+    assert w0[8 + 20] == pytest.approx(math.cos(math.pi / 2 * 20.5 / 40) ** 2)
 
 
 @pytest.mark.parametrize(("height", "width", "scale", "tile"), SIZES)
@@ -90,11 +118,13 @@ def test_official_weights_follow_forward_chop_by_hand() -> None:
 
 
 @pytest.mark.parametrize("mode", ["blend", "official"])
-@pytest.mark.parametrize("length", [48, 49, 60, 85, 321])
+@pytest.mark.parametrize("length", [48, 49, 60, 85, 89, 321])
 def test_axis_weights_sum_to_one(mode: str, length: int) -> None:
+    # 89 at overlap 8: tiles 0, 40 and a flush one at 41 -- the middle tile overlaps on both sides
     for scale in (1, 3):
         total = torch.zeros(length * scale, dtype=torch.float64)
         for start, weight in axis_plan(length, 48, scale, mode):
+            assert weight.min() >= 0
             total[start * scale : (start + 48) * scale] += weight
         torch.testing.assert_close(total, torch.ones_like(total))
 
