@@ -116,7 +116,10 @@ def test_untrained_tiny_ipt_on_set5(capsys, data_root, tmp_path):
     assert rows["crop_border"].unique().tolist() == [4]
 
 
-def test_missing_dataset_is_one_clear_error_line(capsys, tmp_path):
+def test_missing_dataset_is_one_clear_error_line(capsys, tmp_path, monkeypatch):
+    # --data-root is searched first, then $IPT_BENCH_DATA and the cache: empty all three
+    monkeypatch.delenv("IPT_BENCH_DATA", raising=False)
+    monkeypatch.setenv("IPT_BENCH_CACHE", str(tmp_path / "cache"))
     status = main(
         ["eval", "--model", "bicubic", "--task", "sr", "--dataset", "Set5", "--data-root", str(tmp_path)]
     )
