@@ -3,10 +3,12 @@
 - import times, measured alone: a bare interpreter, the CLI module, torch;
 - ``ipt-bench --help``, ``variants`` (first listing with an empty cache, then cached) and
   ``data list``;
-- ``ipt-bench run suites/quickstart.yaml --profile smoke`` fully cached: the first run fills a
-  temporary results folder (not counted; no report), then the cached run is timed without the
-  report (the engine alone) and with it (the default command; the report goes to a temporary
-  folder and is cut off after ``REPORT_TIMEOUT_S``).
+- ``ipt-bench run suites/quickstart.yaml --profile smoke``: the first run fills a temporary
+  results folder (not counted; no report); the cached run is timed without the report (the
+  engine alone); then the default command (with the HTML report into an empty folder: the
+  report build, which re-runs the stored models for its crop figures, reported only and cut off
+  after ``REPORT_TIMEOUT_S``), and again once that report is up to date (the fully cached run:
+  the goal).
 
 The CLI commands run with a temporary ``IPT_BENCH_CACHE`` holding only what they create, so
 the first ``variants`` listing is cold. Run: ``python benchmarks/bench_suite.py [--quick]``.
@@ -71,8 +73,11 @@ def main() -> None:
             run = [*cli, "run", "suites/quickstart.yaml", "--profile", "smoke", "--out", str(out)]
             result["first_run_seconds"] = seconds([*run, "--no-report"], env)
             result["cached_run_no_report_seconds"] = best_seconds([*run, "--no-report"], env, repeat)
-            result["cached_run_seconds"] = seconds([*run, "--report-dir", str(report)], env, REPORT_TIMEOUT_S)
+            with_report = [*run, "--report-dir", str(report)]
+            result["report_build_run_seconds"] = seconds(with_report, env, REPORT_TIMEOUT_S)
             result["report_timeout_s"] = REPORT_TIMEOUT_S
+            if result["report_build_run_seconds"] is not None:
+                result["cached_run_seconds"] = best_seconds(with_report, env, repeat)
     print(result)
     write_result("suite", result, args.quick)
 
