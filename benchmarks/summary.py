@@ -132,11 +132,14 @@ def attention_limit(r: dict) -> str:
         if max(_category(ours, k, "share"), _category(ref, k, "share")) >= 0.02
     )
     shared, attention = _category(ref, "matmul", "share"), _category(ref, "attention", "share")
+    ours_attention = max(_category(ours, "attention", "self_cpu_s"), 1e-9)
+    attention_speedup = _category(ref, "attention", "self_cpu_s") / ours_attention
     return (
         f"{r['variant']} ({r['tokens']} tokens x {r['dim']} dims): self CPU seconds, ours vs MHA, per "
         f"forward+backward: {compared}. The projection and FFN matmuls, the same work in both, are "
         f"{_pct(shared)} of the MHA body's time and attention itself only "
-        f"{_pct(attention)}, so a faster attention can only trim the rest: one that cost nothing at "
+        f"{_pct(attention)}; ours runs those attention ops x{attention_speedup:.1f} faster, but a "
+        "faster attention can only trim the rest: one that cost nothing at "
         f"all would make the body at most x{1 / (1 - attention):.2f} faster (Amdahl). "
         f"MHA top ops: {_top_ops(r['profile_official_mha'])}."
     )
