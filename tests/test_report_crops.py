@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ipt_bench.cli.main import main
+from ipt_bench.core.errors import ConfigError
 from ipt_bench.data.tasks import Task
 from ipt_bench.eval.evaluate import evaluate
 from ipt_bench.eval.samples import restore_images
@@ -137,3 +138,8 @@ def test_denoising_inputs_are_the_noisy_images_the_evaluator_scored():
     for row, image in zip(direct.rows, restored, strict=True):
         assert image.psnr == pytest.approx(row["psnr"], abs=1e-12)
         assert np.array_equal(image.input[..., 0] if image.target.ndim == 2 else image.input, image.output)
+
+
+def test_restoring_without_a_model_or_checkpoint_is_a_config_error():
+    with pytest.raises(ConfigError, match="needs a model name or a checkpoint"):
+        restore_images(["astronaut"], task=Task("sr", 2), dataset="embedded")

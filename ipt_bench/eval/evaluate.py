@@ -176,6 +176,8 @@ def make_restorer(
     options = {"tiling": tiling, "tile_batch": tile_batch, "device": device, "memory_budget": memory_budget}
     if checkpoint is not None:
         return load_checkpoint_restorer(Path(checkpoint), task, task_idx=task_idx, **options)
+    if model is None:
+        raise ConfigError("a restorer needs a model name or a checkpoint", "pass model= or checkpoint=")
     return variant_restorer(model, task, seed=seed, **options)
 
 
