@@ -12,8 +12,8 @@ import time
 from bench_mfu import step_fn
 from common import DATA_ROOT, best_time, quick_parser, write_result
 
+from ipt_bench.core.tasks import pretrain_tasks
 from ipt_bench.data.patches import PatchSampler, load_images, step_loader
-from ipt_bench.data.tasks import pretrain_tasks
 
 GOAL = 3.0
 BATCH = 8

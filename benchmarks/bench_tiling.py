@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from common import DATA_ROOT, best_time, quick_parser, write_result
 
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.images import read_image, to_rgb
 from ipt_bench.data.patches import PatchSampler, load_images
 from ipt_bench.data.resize import imresize, mod_crop
-from ipt_bench.data.tasks import Task
 from ipt_bench.metrics.color import rgb_to_y
 from ipt_bench.metrics.quality import crop_border, psnr
 from ipt_bench.models.registry import get_variant

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ipt_bench.core.errors import DatasetError
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import get_spec, load_manifest
-from ipt_bench.data.tasks import Task
 from ipt_bench.models.registry import VariantSpec, variant_cost
 from ipt_bench.models.tiling import count_tiles
 from ipt_bench.suite.loader import load_suite

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ipt_bench.cli.main import main
-from ipt_bench.data.tasks import Task
+from ipt_bench.core.tasks import Task
 from ipt_bench.eval.evaluate import evaluate
 from tests.published import PUBLISHED_BICUBIC
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from ipt_bench.core.errors import ConfigError, DatasetError
+from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.data.images import write_png
 from ipt_bench.data.patches import PatchSampler, image_paths, load_images, select_subset, step_loader
 from ipt_bench.data.resize import imresize
-from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
 
 P = 12
 

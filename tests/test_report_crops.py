@@ -12,7 +12,7 @@ import pytest
 
 from ipt_bench.cli.main import main
 from ipt_bench.core.errors import ConfigError
-from ipt_bench.data.tasks import Task
+from ipt_bench.core.tasks import Task
 from ipt_bench.eval.evaluate import evaluate
 from ipt_bench.eval.samples import restore_images
 from ipt_bench.metrics.color import rgb_to_y

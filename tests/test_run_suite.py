@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipt_bench.data.tasks import Task
+from ipt_bench.core.tasks import Task
 from ipt_bench.eval.evaluate import evaluate
 from ipt_bench.report.collect import ROW_COLUMNS
 from ipt_bench.suite.loader import load_suite

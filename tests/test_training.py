@@ -13,7 +13,7 @@ import torch
 
 from ipt_bench.cli.main import main
 from ipt_bench.core.errors import TrainingDiverged
-from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
+from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.eval.evaluate import evaluate
 from ipt_bench.models.ipt import IPT
 from ipt_bench.models.registry import get_variant

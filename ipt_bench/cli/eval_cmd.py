@@ -77,7 +77,7 @@ def eval_command(
 ) -> None:
     """Score a model on a dataset: mean PSNR/SSIM of per-image scores under a recorded protocol."""
     from ipt_bench.core.errors import ConfigError
-    from ipt_bench.data.tasks import Task
+    from ipt_bench.core.tasks import Task
     from ipt_bench.eval.evaluate import evaluate
     from ipt_bench.eval.restorers import check_tile_batch
     from ipt_bench.models.memory import parse_memory_size

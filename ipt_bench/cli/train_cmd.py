@@ -81,7 +81,7 @@ def _stage(stage: str) -> str:
 
 
 def _tasks(stage: str, kind: str | None, scale: int, sigma: float | None) -> tuple:
-    from ipt_bench.data.tasks import Task
+    from ipt_bench.core.tasks import Task
 
     if kind is None:
         if stage == "finetune":

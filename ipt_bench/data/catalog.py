@@ -30,9 +30,9 @@ from typing import Literal
 
 from ipt_bench.core.errors import DatasetError
 from ipt_bench.core.hashing import sha256_file
+from ipt_bench.core.tasks import TaskKind
 from ipt_bench.data import embedded
 from ipt_bench.data.images import image_pixel_sha256, read_image
-from ipt_bench.data.tasks import TaskKind
 
 DatasetKind = Literal["paired_sr", "clean", "rain", "train"]
 ColorMode = Literal["rgb", "gray", "mixed"]

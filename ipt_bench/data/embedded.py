@@ -24,9 +24,9 @@ import numpy as np
 from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.core.errors import DatasetError
 from ipt_bench.core.hashing import sha256_file, stable_hash
+from ipt_bench.core.tasks import TaskKind
 from ipt_bench.data import rain
 from ipt_bench.data.images import image_pixel_sha256, read_image, write_png
-from ipt_bench.data.tasks import TaskKind
 
 MANIFEST_NAME = "MANIFEST.tsv"
 RECIPE_NAME = "RECIPE.txt"

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ipt_bench.core.errors import DatasetError
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import DatasetItem, ResolvedDataset
 from ipt_bench.data.images import read_image, to_rgb
 from ipt_bench.data.noise import NoiseProtocol, add_gaussian_noise
 from ipt_bench.data.resize import imresize, mod_crop
-from ipt_bench.data.tasks import Task
 
 LR_SOURCE_SR = "matlab_bicubic_rgb_uint8"
 

@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from ipt_bench.core.errors import ConfigError, DatasetError
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.images import read_image, to_rgb
 from ipt_bench.data.rain import add_rain
 from ipt_bench.data.resize import imresize
-from ipt_bench.data.tasks import Task
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 # Stream tags keep the task draw, the training samples and the validation samples independent.

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import resolve_dataset
 from ipt_bench.data.images import write_png
 from ipt_bench.data.noise import NoiseProtocol
 from ipt_bench.data.pairs import iter_test_pairs, lr_source
-from ipt_bench.data.tasks import Task
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
 from ipt_bench.metrics.protocol import MetricProtocol, score
 from ipt_bench.metrics.quality import crop_border, psnr, ssim

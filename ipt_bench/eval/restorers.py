@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from ipt_bench.core.errors import CheckpointError, ConfigError
+from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.data.resize import imresize
-from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file, load_strict
 from ipt_bench.models.memory import plan_tile_batch
 from ipt_bench.models.registry import get_variant

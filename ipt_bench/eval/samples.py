@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from ipt_bench.core.errors import DatasetError
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import resolve_dataset
 from ipt_bench.data.noise import NoiseProtocol
 from ipt_bench.data.pairs import TestPair, make_test_pair
-from ipt_bench.data.tasks import Task
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
 from ipt_bench.eval.evaluate import LEGACY_BICUBIC, make_restorer, match_channels
 from ipt_bench.eval.restorers import to_uint8
@@ -73,7 +73,7 @@ def restore_images(
     pairs = [make_test_pair(resolved.name, items[name], task, noise) for name in names]
     if model == LEGACY_BICUBIC:
         return [_legacy_bicubic(pair, task.scale) for pair in pairs]
-    from ipt_bench.train.runtime import compute_settings  # torch: only when a network runs
+    from ipt_bench.core.runtime import compute_settings  # torch: only when a network runs
 
     with compute_settings(threads, deterministic=False):
         restorer = make_restorer(

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ipt_bench.core.errors import CheckpointError, ConfigError
-from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
+from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.models.ipt import IPT, RGB_MEAN
 
 #: Where the official weights are published (README of huawei-noah/Pretrained-IPT).

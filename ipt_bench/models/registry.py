@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ipt_bench.core.errors import ConfigError
-from ipt_bench.data.tasks import MAX_SIGMA
+from ipt_bench.core.tasks import MAX_SIGMA
 
 if TYPE_CHECKING:
     from torch import nn

@@ -11,7 +11,7 @@ from typing import Any
 from timm.models import register_model
 
 from ipt_bench.core.errors import CheckpointError
-from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS
+from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS
 from ipt_bench.models.checkpoint import OFFICIAL_WEIGHTS_URL
 from ipt_bench.models.ipt import IPT
 from ipt_bench.models.registry import SIZES

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import get_spec
-from ipt_bench.data.tasks import Task
 from ipt_bench.report import plots
 from ipt_bench.report.collect import Results
 from ipt_bench.suite.store import ResultsStore

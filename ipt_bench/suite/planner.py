@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import ipt_bench
 from ipt_bench.core.hashing import sha256_bytes, stable_hash
-from ipt_bench.data.tasks import Task, pretrain_tasks
+from ipt_bench.core.tasks import Task, pretrain_tasks
 from ipt_bench.suite.schema import UNTRAINED_VARIANTS, Suite, VariantEntry
 
 NodeKind = Literal["pretrain", "finetune", "eval"]

@@ -55,7 +55,7 @@ def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = F
         files: list[str] = []
         try:
             # imported here, not at module level: cached nodes and the planner need no torch
-            from ipt_bench.train.runtime import compute_settings
+            from ipt_bench.core.runtime import compute_settings
 
             with compute_settings(options.threads, deterministic=False):
                 files = _RUNNERS[node.kind](node, store, options)
@@ -132,7 +132,7 @@ def _run_training_node(node: Node, store: ResultsStore, options: RunOptions) -> 
 def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list[str]:
     import pandas as pd
 
-    from ipt_bench.data.tasks import Task
+    from ipt_bench.core.tasks import Task
     from ipt_bench.eval.evaluate import evaluate
 
     spec = node.spec

@@ -22,15 +22,15 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ipt_bench.core.atomic import atomic_path, atomic_write_text
 from ipt_bench.core.errors import ConfigError, TrainingDiverged
+from ipt_bench.core.runtime import StopRequest, compute_settings
+from ipt_bench.core.tasks import Task, pretrain_tasks
 from ipt_bench.data.patches import PatchSampler, image_paths, load_images, select_subset, step_loader
-from ipt_bench.data.tasks import Task, pretrain_tasks
 from ipt_bench.models.registry import VariantSpec, get_variant
 from ipt_bench.train.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from ipt_bench.train.distributed import DistContext, distributed_context, gather_tokens, mean_over_ranks
 from ipt_bench.train.logbook import TrainLog
 from ipt_bench.train.losses import restoration_loss
 from ipt_bench.train.profiles import Stage, get_profile
-from ipt_bench.train.runtime import StopRequest, compute_settings
 from ipt_bench.train.schedule import build_scheduler
 from ipt_bench.train.transfer import read_pretrained, transfer_pretrained
 from ipt_bench.train.validation import validation_psnr

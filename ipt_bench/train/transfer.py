@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ipt_bench.core.errors import CheckpointError
-from ipt_bench.data.tasks import PAPER_PRETRAIN_TASKS, Task
+from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 
 QUERY_KEY = "body.query_embed.weight"
 PER_TASK_PREFIXES = ("head.", "tail.")
