@@ -125,8 +125,14 @@ def test_crop_border() -> None:
 
 
 def test_protocol_row_and_validation() -> None:
-    assert MetricProtocol().as_row() == {"channel": "y", "y_rounding": "round", "crop_border": 0}
+    assert MetricProtocol().as_row() == {
+        "protocol": "custom",
+        "channel": "y",
+        "y_rounding": "round",
+        "crop_border": 0,
+    }
     assert MetricProtocol("rgb", "float", 4).as_row() == {
+        "protocol": "custom",
         "channel": "rgb",
         "y_rounding": "float",
         "crop_border": 4,
@@ -145,12 +151,12 @@ def test_score_follows_the_protocol() -> None:
     output = np.clip(target.astype(int) + rng.integers(-9, 10, target.shape), 0, 255).astype(np.uint8)
     ours = score(output, target, MetricProtocol("rgb", border=3))
     a, b = output[3:-3, 3:-3], target[3:-3, 3:-3]
-    assert ours[0] == pytest.approx(peak_signal_noise_ratio(b, a), abs=1e-10)
-    assert ours[1] == pytest.approx(_skimage_ssim(a, b), abs=1e-10)
+    assert ours["psnr"] == pytest.approx(peak_signal_noise_ratio(b, a), abs=1e-10)
+    assert ours["ssim"] == pytest.approx(_skimage_ssim(a, b), abs=1e-10)
     for rounding, rounded in (("round", True), ("float", False)):
         y_out, y_tgt = rgb_to_y(output, rounded=rounded), rgb_to_y(target, rounded=rounded)
         assert score(output, target, MetricProtocol("y", rounding)) == pytest.approx(
-            (psnr(y_out, y_tgt), ssim(y_out, y_tgt)), abs=1e-12
+            {"psnr": psnr(y_out, y_tgt), "ssim": ssim(y_out, y_tgt)}, abs=1e-12
         )
     assert score(output, target, MetricProtocol("y", "round")) != score(
         output, target, MetricProtocol("y", "float")
@@ -161,7 +167,7 @@ def test_score_gray_target_uses_its_single_channel() -> None:
     rng = np.random.default_rng(6)
     target = rng.integers(0, 256, (32, 32), dtype=np.uint8)
     output = np.clip(target.astype(int) + rng.integers(-5, 6, target.shape), 0, 255).astype(np.uint8)
-    expected = (psnr(output, target), ssim(output, target))
+    expected = {"psnr": psnr(output, target), "ssim": ssim(output, target)}
     assert score(output, target, MetricProtocol("y")) == pytest.approx(expected, abs=1e-12)
     assert score(output, target, MetricProtocol("rgb")) == pytest.approx(expected, abs=1e-12)
 

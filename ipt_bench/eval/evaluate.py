@@ -1,27 +1,31 @@
-"""Score a restorer (network, checkpoint, bicubic or identity) on a dataset for one task.
+"""Score a restorer (network, checkpoint, bicubic or identity) on a dataset for one task: the one
+pipeline that restores, scores and saves outputs (full images on request, crops for reports).
 
-Scores are the mean of per-image PSNR/SSIM under an explicit, recorded protocol.
+Scores are means of per-image metrics under an explicit, recorded protocol.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.core.rows import PROTOCOL_NAMES
 from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import resolve_dataset
 from ipt_bench.data.images import write_png
 from ipt_bench.data.noise import NoiseProtocol
 from ipt_bench.data.pairs import iter_test_pairs, lr_source
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
-from ipt_bench.metrics.protocol import MetricProtocol, score
-from ipt_bench.metrics.quality import crop_border, psnr, ssim
+from ipt_bench.eval.outputs import save_crops
+from ipt_bench.metrics.protocol import MetricProtocol, score, score_planes
+from ipt_bench.metrics.quality import crop_border
+from ipt_bench.metrics.registry import DEFAULT_METRICS, check_metric_names
 from ipt_bench.models.memory import default_budget_bytes, format_size
 
 LEGACY_BICUBIC = "bicubic"
@@ -29,26 +33,38 @@ LEGACY_BICUBIC = "bicubic"
 
 @dataclass
 class EvalResult:
-    """Per-image rows plus the protocol they were scored under."""
+    """Per-image rows (``image``, one value per metric, ``seconds``), the protocol they were scored
+    under, the metrics scored, and the crop files saved (relative to the crops folder's parent)."""
 
     model: str
     task: Task
     dataset: str
     rows: list[dict] = field(default_factory=list)
     protocol: dict = field(default_factory=dict)
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    saved: list[str] = field(default_factory=list)
+
+    def mean(self, metric: str) -> float:
+        """Mean of ``metric`` over images."""
+        return float(np.mean([r[metric] for r in self.rows]))
 
     @property
     def psnr(self) -> float:
         """Mean PSNR over images."""
-        return float(np.mean([r["psnr"] for r in self.rows]))
+        return self.mean("psnr")
 
     @property
     def ssim(self) -> float:
         """Mean SSIM over images."""
-        return float(np.mean([r["ssim"] for r in self.rows]))
+        return self.mean("ssim")
+
+    def row_protocol(self) -> dict:
+        """The protocol columns of a result row (``ipt_bench.core.rows.PROTOCOL_COLUMNS``)."""
+        return {name: self.protocol[name] for name in PROTOCOL_NAMES}
 
     def summary(self) -> dict:
-        """The stable machine-readable form printed by ``ipt-bench eval --json``."""
+        """The stable machine-readable form printed by ``ipt-bench eval --json``: one key per
+        metric (its mean), ``metrics`` (the names scored), the protocol and per-image values."""
         return {
             "model": self.model,
             "task": self.task.kind,
@@ -57,10 +73,10 @@ class EvalResult:
             "sigma": self.task.sigma,
             "channel": self.protocol["channel"],
             "n_images": len(self.rows),
-            "psnr": self.psnr,
-            "ssim": self.ssim,
+            "metrics": list(self.metrics),
+            **{name: self.mean(name) for name in self.metrics},
             "protocol": self.protocol,
-            "images": [{"name": r["image"], "psnr": r["psnr"], "ssim": r["ssim"]} for r in self.rows],
+            "images": [{"name": r["image"], **{m: r[m] for m in self.metrics}} for r in self.rows],
         }
 
 
@@ -83,6 +99,8 @@ def evaluate(
     save_images: Path | None = None,
     device: str = "cpu",
     max_images: int | None = None,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    crops_dir: Path | None = None,
     on_image: Callable[[dict], None] | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (a variant name, ``bicubic``, ``bicubic-rgb``, ``identity``) or a
@@ -92,7 +110,10 @@ def evaluate(
     ``tile_batch`` is "auto" (sized from ``memory_budget`` bytes, by default a share of the
     available memory) or a number of tiles per forward. Before an image is restored, its
     inference and scoring are checked to fit the budget; if not, a ConfigError says by how much.
+    ``metrics`` are registered metric names; ``crops_dir`` (an eval node's folder) receives small
+    crops of every image (:mod:`ipt_bench.eval.outputs`), ``save_images`` the full outputs.
     """
+    metrics = check_metric_names(metrics)
     if (model is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model and --checkpoint", "e.g. --model bicubic")
     resolved = resolve_dataset(dataset, data_root, allow_partial=allow_partial)
@@ -134,25 +155,24 @@ def evaluate(
             memory_budget=memory_budget,
         )
     )
-    result = EvalResult(model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol)
+    result = EvalResult(
+        model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol, metrics=metrics
+    )
     for pair in iter_test_pairs(resolved, task, noise):
         _check_scoring_memory(pair.name, pair.target.shape, protocol["channel"], memory_budget)
         start = time.perf_counter()
         if restorer is None:
-            value_psnr, value_ssim = _score_legacy_bicubic(pair.target, task.scale)
-            output = None
+            output, values = _legacy_bicubic(pair.target, task.scale, metrics)
         else:
             output = restorer(pair.degraded)
-            value_psnr, value_ssim = score(match_channels(output, pair.target), pair.target, metric)
-        row = {
-            "image": pair.name,
-            "psnr": value_psnr,
-            "ssim": value_ssim,
-            "seconds": time.perf_counter() - start,
-        }
+            values = score(match_channels(output, pair.target), pair.target, metric, metrics)
+        row = {"image": pair.name, **values, "seconds": time.perf_counter() - start}
         result.rows.append(row)
-        if save_images is not None and output is not None:
+        if save_images is not None and restorer is not None:
             write_png(Path(save_images) / f"{pair.name}.png", output)
+        if crops_dir is not None:
+            scored = output if restorer is None else match_channels(output, pair.target)
+            result.saved += save_crops(Path(crops_dir), pair, scored)
         if on_image is not None:
             on_image(row)
     return result
@@ -208,7 +228,10 @@ def match_channels(output: np.ndarray, target: np.ndarray) -> np.ndarray:
     return output
 
 
-def _score_legacy_bicubic(hr: np.ndarray, scale: int) -> tuple[float, float]:
+def _legacy_bicubic(
+    hr: np.ndarray, scale: int, metrics: Sequence[str]
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The Y-only bicubic baseline: its output is the Y plane it is scored on (as uint8)."""
     sr_y, hr_y = legacy_y_bicubic(hr, scale)
-    sr_y, hr_y = crop_border(sr_y, scale), crop_border(hr_y, scale)
-    return psnr(sr_y, hr_y), ssim(sr_y, hr_y)
+    values = score_planes(crop_border(sr_y, scale), crop_border(hr_y, scale), metrics)
+    return sr_y.astype(np.uint8), values

@@ -228,14 +228,12 @@ def load_checkpoint_restorer(
 
 def _build_from_meta(meta: dict, state: dict, weights: Path) -> torch.nn.Module:
     """Rebuild a model trained here from the exact constructor arguments in its model.json."""
-    from ipt_bench.models.baselines import CNNSmall
-    from ipt_bench.models.ipt import IPT
+    from ipt_bench.models.family import FAMILIES
 
-    builders = {"ipt": IPT, "cnn": CNNSmall}
     family = meta.get("family", "ipt")
-    if family not in builders:
+    if family not in FAMILIES or not FAMILIES.get(family).trainable:
         raise CheckpointError(f"{weights}: unknown model family {family!r}", "re-train the model")
-    model = builders[family](**meta.get("model_kwargs", {}))
+    model = FAMILIES.get(family).new_model(meta.get("model_kwargs", {}), initialise=False)
     load_strict(model, state, str(weights))
     return model
 
@@ -260,7 +258,7 @@ def variant_restorer(
             )
         return BicubicRGBRestorer(task.scale)
     spec = get_variant(name)
-    if spec.family in ("bicubic", "identity"):
+    if spec.family in ("bicubic", "identity"):  # the untrained baselines: restorers of their own
         return variant_restorer(spec.family if spec.family == "identity" else "bicubic-rgb", task)
     torch.manual_seed(seed)
     model = spec.build_model([task.tail_scale])

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from ipt_bench.core.errors import ConfigError, IptBenchError
+from ipt_bench.core.rows import CUSTOM_PROTOCOL
 from ipt_bench.metrics.color import rgb_to_y
-from ipt_bench.metrics.quality import crop_border, psnr, ssim
+from ipt_bench.metrics.quality import crop_border
+from ipt_bench.metrics.registry import DEFAULT_METRICS, get_metric
 
 Channel = Literal["y", "rgb"]
 YRounding = Literal["round", "float"]
@@ -24,6 +27,8 @@ class MetricProtocol:
     channel: Channel = "y"
     y_rounding: YRounding = "round"
     border: int = 0
+    #: The named preset these switches come from (``custom`` when set one by one).
+    name: str = CUSTOM_PROTOCOL
 
     def __post_init__(self) -> None:
         if self.channel not in ("y", "rgb"):
@@ -36,12 +41,22 @@ class MetricProtocol:
             )
 
     def as_row(self) -> dict[str, object]:
-        """The protocol as result-row columns: ``channel``, ``y_rounding``, ``crop_border``."""
-        return {"channel": self.channel, "y_rounding": self.y_rounding, "crop_border": self.border}
+        """The scoring switches as result-row columns (see ``ipt_bench.core.rows.PROTOCOL_COLUMNS``)."""
+        return {
+            "protocol": self.name,
+            "channel": self.channel,
+            "y_rounding": self.y_rounding,
+            "crop_border": self.border,
+        }
 
 
-def score(output: np.ndarray, target: np.ndarray, protocol: MetricProtocol) -> tuple[float, float]:
-    """(PSNR dB, SSIM) of a uint8 ``output`` against a uint8 ``target`` under ``protocol``.
+def score(
+    output: np.ndarray,
+    target: np.ndarray,
+    protocol: MetricProtocol,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+) -> dict[str, float]:
+    """``{metric name: value}`` of a uint8 ``output`` against a uint8 ``target`` under ``protocol``.
 
     A 2-D (gray) target is scored on its single channel whatever ``protocol.channel`` says.
     """
@@ -61,5 +76,9 @@ def score(output: np.ndarray, target: np.ndarray, protocol: MetricProtocol) -> t
     else:
         rounded = protocol.y_rounding == "round"
         a, b = rgb_to_y(output, rounded=rounded), rgb_to_y(target, rounded=rounded)
-    a, b = crop_border(a, protocol.border), crop_border(b, protocol.border)
-    return psnr(a, b), ssim(a, b)
+    return score_planes(crop_border(a, protocol.border), crop_border(b, protocol.border), metrics)
+
+
+def score_planes(a: np.ndarray, b: np.ndarray, metrics: Sequence[str] = DEFAULT_METRICS) -> dict[str, float]:
+    """``{metric name: value}`` of two images that are already in the scored channel and cropped."""
+    return {name: float(get_metric(name).compute(a, b)) for name in metrics}

@@ -12,7 +12,7 @@ import sys
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-from ipt_bench.models.baselines import Bicubic, CNNSmall, Identity
+from ipt_bench.models.baselines import Bicubic, Identity
 from ipt_bench.models.checkpoint import (
     OFFICIAL_CHECKPOINTS,
     build_ipt_from_state_dict,
@@ -20,6 +20,7 @@ from ipt_bench.models.checkpoint import (
     load_ipt_checkpoint,
     load_state_dict_file,
 )
+from ipt_bench.models.families.cnn import CNNSmall
 from ipt_bench.models.ipt import IPT
 from ipt_bench.models.memory import available_memory_bytes, parse_memory_size, plan_tile_batch
 from ipt_bench.models.registry import SIZES, VariantSpec, get_variant, list_variants

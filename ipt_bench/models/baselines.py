@@ -3,8 +3,8 @@
 
 * :class:`Bicubic` -- MATLAB bicubic upsampling of the uint8 LR (no parameters).
 * :class:`Identity` -- the degraded input itself (the "Input" row of denoise/derain tables).
-* :class:`CNNSmall` -- an EDSR-like CNN (per-task conv head, shared residual body, per-task
-  upsampler tail, mean shift), the convolutional control for the transformer.
+
+The CNN control lives in its family file, :mod:`ipt_bench.models.families.cnn`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from torch import Tensor, nn
 
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.data.resize import imresize
-from ipt_bench.models.ipt import MeanShift, Upsampler, conv3x3, copy_channels_, zero_
 
 
-class _TaskModel(nn.Module):
+class TaskModel(nn.Module):
     """Shared task bookkeeping: ``scales`` (one per task) and the task-index check."""
 
     def __init__(self, scale: Sequence[int], rgb_range: float) -> None:
@@ -41,7 +40,7 @@ class _TaskModel(nn.Module):
         return self.scales[task_idx]
 
 
-class Bicubic(_TaskModel):
+class Bicubic(TaskModel):
     """MATLAB ``imresize(lr, s, 'bicubic')`` of the LR rounded to uint8 (it is uint8 in the data)."""
 
     def __init__(self, scale: Sequence[int] = (2,), rgb_range: float = 255) -> None:
@@ -63,7 +62,7 @@ class Bicubic(_TaskModel):
         return (out, None) if return_tokens else out
 
 
-class Identity(_TaskModel):
+class Identity(TaskModel):
     """Returns the input unchanged; only defined for scale-1 tasks (denoise, derain)."""
 
     def __init__(self, scale: Sequence[int] = (1,), rgb_range: float = 255) -> None:
@@ -78,79 +77,3 @@ class Identity(_TaskModel):
         """The input itself."""
         self._check_task(task_idx)
         return (x, None) if return_tokens else x
-
-
-class ResBlock3(nn.Module):
-    """EDSR residual block: conv3x3 -> ReLU -> conv3x3, scaled by ``res_scale``, plus the input."""
-
-    def __init__(self, n_feats: int, res_scale: float) -> None:
-        super().__init__()
-        self.body = nn.Sequential(conv3x3(n_feats, n_feats), nn.ReLU(inplace=True), conv3x3(n_feats, n_feats))
-        self.res_scale = res_scale
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.body(x) * self.res_scale + x
-
-
-class CNNSmall(_TaskModel):
-    """EDSR-like CNN with per-task heads and tails around a shared residual body."""
-
-    def __init__(
-        self,
-        *,
-        n_feats: int = 64,
-        n_resblocks: int = 16,
-        res_scale: float = 1.0,
-        scale: Sequence[int] = (2,),
-        rgb_range: float = 255,
-        n_colors: int = 3,
-    ) -> None:
-        super().__init__(scale, rgb_range)
-        if n_feats < 1 or n_resblocks < 0:
-            raise ConfigError(
-                f"invalid CNN size n_feats={n_feats}, n_resblocks={n_resblocks}", "use positive sizes"
-            )
-        self.config = {
-            "n_feats": n_feats,
-            "n_resblocks": n_resblocks,
-            "res_scale": res_scale,
-            "scale": list(self.scales),
-            "rgb_range": rgb_range,
-            "n_colors": n_colors,
-        }
-        self.sub_mean = MeanShift(rgb_range, sign=-1, n_colors=n_colors)
-        self.add_mean = MeanShift(rgb_range, sign=1, n_colors=n_colors)
-        self.head = nn.ModuleList(conv3x3(n_colors, n_feats) for _ in self.scales)
-        self.body = nn.Sequential(
-            *(ResBlock3(n_feats, res_scale) for _ in range(n_resblocks)), conv3x3(n_feats, n_feats)
-        )
-        self.tail = nn.ModuleList(
-            nn.Sequential(Upsampler(s, n_feats), conv3x3(n_feats, n_colors)) for s in self.scales
-        )
-
-    def forward(self, x: Tensor, task_idx: int = 0, *, return_tokens: bool = False) -> Tensor | tuple:
-        """Restore a (B, C, H, W) batch of any size; ``return_tokens`` gives ``(out, None)``."""
-        self._check_task(task_idx)
-        feats = self.head[task_idx](self.sub_mean(x))
-        out = self.add_mean(self.tail[task_idx](self.body(feats) + feats))
-        return (out, None) if return_tokens else out
-
-    @torch.no_grad()
-    def identity_init_(self) -> CNNSmall:
-        """Re-initialise in place as a nearest-neighbour upsampler, like registry IPTs
-        (:func:`ipt_bench.models.ipt.identity_init_`): every residual branch and the body's last
-        conv are zero, each head copies RGB into feature channels 0-2, each upsampling conv copies
-        channel c into its sub-pixel group and the last tail conv reads channels 0-2. Returns self."""
-        *blocks, last_body = self.body
-        for block in blocks:
-            zero_(block.body[2])
-        zero_(last_body)
-        n_colors = self.config["n_colors"]
-        for head, tail in zip(self.head, self.tail, strict=True):
-            copy_channels_(head, n_colors, 1, 1.0)
-            *upsamplers, last = (m for m in tail.modules() if isinstance(m, nn.Conv2d))
-            for conv in upsamplers:
-                copy_channels_(conv, n_colors, conv.out_channels // conv.in_channels, 1.0)
-            zero_(last)
-            copy_channels_(last, n_colors, 1, 1.0)
-        return self

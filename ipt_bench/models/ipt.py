@@ -19,57 +19,17 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.models.blocks import (  # noqa: F401 -- RGB_MEAN re-exported for checkpoints
+    RGB_MEAN,
+    MeanShift,
+    ResBlock,
+    Upsampler,
+    conv3x3,
+    pass_through_init_,
+    zero_,
+)
 
-RGB_MEAN = (0.4488, 0.4371, 0.4040)
 SUPPORTED_SCALES = (1, 2, 3, 4, 8)
-
-
-def conv3x3(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
-    """A 'same'-padded convolution with bias (the official ``default_conv``)."""
-    return nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
-
-
-class MeanShift(nn.Conv2d):
-    """Frozen 1x1 conv adding (``sign=1``) or subtracting (``sign=-1``) the DIV2K RGB mean."""
-
-    def __init__(self, rgb_range: float, sign: int = -1, n_colors: int = 3) -> None:
-        super().__init__(n_colors, n_colors, kernel_size=1)
-        mean = torch.tensor(RGB_MEAN[:n_colors] if n_colors == 3 else (0.0,) * n_colors)
-        with torch.no_grad():
-            self.weight.copy_(torch.eye(n_colors).view(n_colors, n_colors, 1, 1))
-            self.bias.copy_(sign * rgb_range * mean)
-        for p in self.parameters():
-            p.requires_grad = False
-
-
-class ResBlock(nn.Module):
-    """conv -> ReLU -> conv, plus the input (no batch norm, residual scale 1)."""
-
-    def __init__(self, n_feats: int, kernel_size: int = 5) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            conv3x3(n_feats, n_feats, kernel_size),
-            nn.ReLU(inplace=True),
-            conv3x3(n_feats, n_feats, kernel_size),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.body(x) + x
-
-
-class Upsampler(nn.Sequential):
-    """Sub-pixel upsampling: x2^n = n stages of conv(C->4C)+PixelShuffle(2); x3 one conv(C->9C)."""
-
-    def __init__(self, scale: int, n_feats: int) -> None:
-        layers: list[nn.Module] = []
-        if scale == 3:
-            layers += [conv3x3(n_feats, 9 * n_feats), nn.PixelShuffle(3)]
-        elif scale >= 1 and scale & (scale - 1) == 0:
-            for _ in range(int(math.log2(scale))):
-                layers += [conv3x3(n_feats, 4 * n_feats), nn.PixelShuffle(2)]
-        else:
-            raise ConfigError(f"upsampling scale {scale} is not supported", "use 1, 2, 3, 4 or 8")
-        super().__init__(*layers)
 
 
 class Attention(nn.Module):
@@ -414,33 +374,9 @@ def identity_init_(model: IPT) -> IPT:
     if not body.no_mlp:
         zero_(body.linear_encoding)
         zero_(body.mlp_head[3])
-    n_colors = model.config["n_colors"]
-    for head, tail in zip(model.head, model.tail, strict=True):
-        first, *resblocks = head
-        for block in resblocks:
+    for head in model.head:
+        for block in head[1:]:
             zero_(block.body[2])
-        *upsamplers, last = (m for m in tail.modules() if isinstance(m, nn.Conv2d))
-        copy_channels_(first, n_colors, 1, 1.0)
-        for conv in upsamplers:
-            copy_channels_(conv, n_colors, conv.out_channels // conv.in_channels, 1.0)
-        zero_(last)
-        copy_channels_(last, n_colors, 1, 0.5)
+    pairs = ((head[0], tail) for head, tail in zip(model.head, model.tail, strict=True))
+    pass_through_init_(pairs, model.config["n_colors"], tail_gain=0.5)
     return model
-
-
-def zero_(module: nn.Linear | nn.Conv2d) -> None:
-    """Zero ``module``'s weight and bias in place."""
-    nn.init.zeros_(module.weight)
-    if module.bias is not None:
-        nn.init.zeros_(module.bias)
-
-
-def copy_channels_(conv: nn.Conv2d, channels: int, group: int, gain: float) -> None:
-    """Output channels ``c * group + k`` (k < group) of ``conv`` become ``gain`` times input
-    channel ``c``, for each ``c < channels``; the conv's other output channels are left alone."""
-    rows = min(channels, conv.in_channels, conv.out_channels // group) * group
-    conv.weight[:rows] = 0.0
-    conv.bias[:rows] = 0.0
-    centre = conv.kernel_size[0] // 2
-    for row in range(rows):
-        conv.weight[row, row // group, centre, centre] = gain

@@ -2,8 +2,10 @@
 CNN, bicubic and identity baselines.
 
 A :class:`VariantSpec` is a frozen description; ``build_model(scales)`` makes a fresh network
-with one head/tail per scale. ``with_overrides`` derives validated ablations (spec fields or
-architecture options such as ``num_layers``) whose name records the change.
+with one head/tail per scale through its family (:mod:`ipt_bench.models.family`).
+``with_overrides`` derives validated ablations (spec fields or architecture options such as
+``num_layers``) whose name records the change. Variants are registered by the family files and
+by other packages through the ``ipt_bench.variants`` entry-point group.
 """
 
 from __future__ import annotations
@@ -14,16 +16,15 @@ import fnmatch
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.core.plugins import Registry
 from ipt_bench.core.tasks import MAX_SIGMA
+from ipt_bench.models.family import FAMILIES, get_family
 
 if TYPE_CHECKING:
     from torch import nn
-
-Family = Literal["ipt", "cnn", "bicubic", "identity"]
-FAMILIES = ("ipt", "cnn", "bicubic", "identity")
 
 #: IPT sizes. ``paper`` is the official configuration (115.5 M parameters at x2).
 SIZES: dict[str, dict[str, Any]] = {
@@ -32,12 +33,6 @@ SIZES: dict[str, dict[str, Any]] = {
     "small": {"n_feats": 32, "patch_size": 48, "patch_dim": 3, "num_heads": 6, "num_layers": 2},
     # 64 tokens x 144 dims: trains a few hundred CPU steps (batch 8) in well under a minute.
     "tiny": {"n_feats": 16, "patch_size": 24, "patch_dim": 3, "num_heads": 4, "num_layers": 1},
-}
-
-#: EDSR-like CNN sizes, chosen to cost about as many FLOPs per tile as the IPT of the same size.
-CNN_SIZES: dict[str, dict[str, Any]] = {
-    "small": {"n_feats": 64, "n_resblocks": 8, "res_scale": 1.0},
-    "tiny": {"n_feats": 32, "n_resblocks": 4, "res_scale": 1.0},
 }
 
 #: Tile edge used to report per-tile cost of sizes (CNNs run whole images; the IPT tile is used).
@@ -52,7 +47,7 @@ class VariantSpec:
     """One benchmark variant. ``arch`` holds architecture overrides of the size's configuration."""
 
     name: str
-    family: Family
+    family: str
     size: str = "paper"
     pretrain: bool = False
     contrastive_weight: float = 0.0
@@ -65,24 +60,13 @@ class VariantSpec:
 
     def model_kwargs(self, scales: list[int]) -> dict[str, Any]:
         """Keyword arguments of the network class for these task scales."""
-        if self.family == "ipt":
-            return {**SIZES[self.size], **dict(self.arch), "scale": list(scales), "num_queries": len(scales)}
-        if self.family == "cnn":
-            return {**CNN_SIZES[self.size], **dict(self.arch), "scale": list(scales)}
-        return {"scale": list(scales)}
+        return get_family(self.family).model_kwargs(self.size, dict(self.arch), scales)
 
     def build_model(self, scales: list[int]) -> nn.Module:
-        """A freshly initialised network with one head/tail per entry of ``scales``; IPTs and CNNs
-        start as nearest-neighbour upsamplers (:func:`ipt_bench.models.ipt.identity_init_`), so
-        the transformer and its convolutional control start from the same function."""
-        from ipt_bench.models.baselines import Bicubic, CNNSmall, Identity
-        from ipt_bench.models.ipt import IPT, identity_init_
-
-        builder = {"ipt": IPT, "cnn": CNNSmall, "bicubic": Bicubic, "identity": Identity}[self.family]
-        model = builder(**self.model_kwargs(scales))
-        if isinstance(model, IPT):
-            return identity_init_(model)
-        return model.identity_init_() if isinstance(model, CNNSmall) else model
+        """A freshly initialised network with one head/tail per entry of ``scales``; trained
+        families start as nearest-neighbour upsamplers (their family's ``init``), so the
+        transformer and its convolutional control start from the same function."""
+        return get_family(self.family).new_model(self.model_kwargs(scales))
 
     def with_overrides(self, **overrides: Any) -> VariantSpec:
         """A validated copy with spec fields or architecture options changed; the name gets a
@@ -115,26 +99,25 @@ def _fmt(value: Any) -> str:
 
 
 def _arch_keys(family: str) -> set[str]:
-    if family == "ipt":
-        return {*SIZES["paper"], "dropout_rate", "no_norm", "no_mlp", "pos_every", "no_pos", "out_proj_bias"}
-    if family == "cnn":
-        return set(CNN_SIZES["small"])
-    return set()
+    return set(get_family(family).arch_keys)
 
 
 def _validate(spec: VariantSpec) -> None:
     where = f"variant {spec.name}"
     if spec.family not in FAMILIES:
-        raise ConfigError(f"{where}: unknown family {spec.family!r}", f"use one of {', '.join(FAMILIES)}")
-    sizes = {"ipt": SIZES, "cnn": CNN_SIZES}.get(spec.family)
-    if sizes is not None and spec.size not in sizes:
+        raise ConfigError(
+            f"{where}: unknown family {spec.family!r}", f"use one of {', '.join(FAMILIES.names())}"
+        )
+    family = FAMILIES.get(spec.family)
+    sizes = family.sizes
+    if sizes and spec.size not in sizes:
         raise ConfigError(
             f"{where}: unknown {spec.family} size {spec.size!r}", f"use one of {', '.join(sizes)}"
         )
     cw = spec.contrastive_weight
     if not isinstance(cw, (int, float)) or not math.isfinite(cw) or cw < 0:
         raise ConfigError(f"{where}: contrastive_weight {cw!r} is invalid", "use a number >= 0 (paper: 0.1)")
-    if cw > 0 and spec.family != "ipt":
+    if cw > 0 and not family.tokens:
         raise ConfigError(
             f"{where}: a contrastive loss needs transformer tokens; {spec.family} has none",
             "set contrastive_weight=0",
@@ -144,7 +127,7 @@ def _validate(spec: VariantSpec) -> None:
             f"{where}: the contrastive loss belongs to multi-task pre-training, which is off",
             "set pretrain=True or contrastive_weight=0",
         )
-    if spec.pretrain and spec.family not in ("ipt", "cnn"):
+    if spec.pretrain and not family.trainable:
         raise ConfigError(f"{where}: {spec.family} has nothing to pre-train", "set pretrain=False")
     levels = spec.pretrain_noise_levels
     if not levels or any(not isinstance(s, (int, float)) or not 0 < s <= MAX_SIGMA for s in levels):
@@ -158,51 +141,27 @@ def _validate(spec: VariantSpec) -> None:
         raise ConfigError(f"{where}: unknown architecture options {bad}", f"allowed: {sorted(allowed)}")
 
 
-def _build_registry() -> dict[str, VariantSpec]:
-    variants: dict[str, VariantSpec] = {}
-    modes = {
-        "con": (True, PAPER_CONTRASTIVE_WEIGHT, "multi-task pre-training + contrastive loss (lambda 0.1)"),
-        "nocon": (True, 0.0, "multi-task pre-training without the contrastive loss"),
-        "scratch": (False, 0.0, "trained on the target task only, no pre-training"),
-    }
-    for size in SIZES:
-        for mode, (pretrain, weight, text) in modes.items():
-            name = f"ipt-{size}-{mode}"
-            text = f"IPT {size}: {text}"
-            variants[name] = VariantSpec(name, "ipt", size, pretrain, weight, description=text)
-    for alias, target in {
-        "ipt-paper": "ipt-paper-con",
-        "ipt-con": "ipt-paper-con",
-        "ipt-nocon": "ipt-paper-nocon",
-        "ipt-scratch": "ipt-paper-scratch",
-    }.items():
-        variants[alias] = dataclasses.replace(variants[target], name=alias)
-    for size in ("small", "tiny"):
-        name = f"cnn-{size}"
-        text = f"EDSR-like CNN with about the per-tile cost of ipt-{size}, trained on the target task"
-        variants[name] = VariantSpec(name, "cnn", size, description=text)
-    variants["bicubic"] = VariantSpec("bicubic", "bicubic", description="MATLAB bicubic upsampling of the LR")
-    variants["identity"] = VariantSpec("identity", "identity", description="the degraded input, unrestored")
-    return variants
+VARIANTS: Registry[VariantSpec] = Registry(
+    "model variant",
+    package="ipt_bench.models.families",
+    group="ipt_bench.variants",
+    list_command="ipt-bench variants",
+)
 
 
-VARIANTS: dict[str, VariantSpec] = _build_registry()
+def register_variant(spec: VariantSpec) -> VariantSpec:
+    """Add ``spec`` to the registry (family files and plug-ins call this at import)."""
+    return VARIANTS.register(spec)
 
 
 def get_variant(name: str) -> VariantSpec:
     """The registered variant ``name``; unknown names raise ConfigError with close matches."""
-    if name in VARIANTS:
-        return VARIANTS[name]
-    close = difflib.get_close_matches(name, list(VARIANTS), n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise ConfigError(
-        f"unknown model variant {name!r}", f"{hint}run `ipt-bench variants` to list the registered names"
-    )
+    return VARIANTS.get(name)
 
 
 def list_variants(pattern: str = "*") -> list[VariantSpec]:
     """Registered variants whose name matches the shell-style ``pattern``, in registry order."""
-    return [spec for name, spec in VARIANTS.items() if fnmatch.fnmatchcase(name, pattern)]
+    return [spec for name, spec in VARIANTS.entries().items() if fnmatch.fnmatchcase(name, pattern)]
 
 
 @dataclass(frozen=True)
@@ -218,7 +177,7 @@ class VariantCost:
 def variant_cost(spec: VariantSpec, scale: int = 2) -> VariantCost | None:
     """Parameters and GFLOPs (2 x multiply-adds, ``FlopCounterMode``) of one tile forward with a
     single x``scale`` tail; None for the parameter-free baselines. Cached per architecture."""
-    if spec.family not in ("ipt", "cnn"):
+    if not get_family(spec.family).trainable:
         return None
     return _model_cost(spec.family, spec.size, spec.arch, scale)
 
@@ -229,8 +188,10 @@ def _model_cost(family: str, size: str, arch: tuple[tuple[str, Any], ...], scale
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    spec = VariantSpec("cost", family, size, arch=arch)  # type: ignore[arg-type]
-    tile = int(spec.model_kwargs([scale]).get("patch_size", TILE_OF_SIZE[size]))
+    spec = VariantSpec("cost", family, size, arch=arch)
+    tile = int(
+        spec.model_kwargs([scale]).get("patch_size", TILE_OF_SIZE.get(size, get_family(family).cost_tile))
+    )
     with torch.device("meta"):
         model = spec.build_model([scale])
         x = torch.empty(1, 3, tile, tile)
