@@ -166,7 +166,7 @@ tasks:
     assert len(nodes["pretrain"]) == 2
     weights = sorted((p.spec["contrastive_weight"], p.spec["data_fraction"]) for p in nodes["pretrain"])
     assert weights[1] == (0.5, 0.4) and weights[0][1] == 1.0
-    l05 = next(e for e in nodes["eval"] if e.spec["variant"] == "l05")
+    l05 = next(e for e in nodes["eval"] if e.label == "l05")
     assert l05.spec["contrastive_weight"] == 0.5 and l05.spec["data_fraction"] == 0.4
 
 

@@ -71,16 +71,23 @@ def eval_command(
     data_root: Path | None = typer.Option(None, help="Folder holding the datasets."),
     allow_partial: bool = typer.Option(False, help="Accept a dataset with missing images (recorded)."),
     max_images: int | None = typer.Option(None, min=1, help="Score only the first N images (recorded)."),
+    metric: list[str] = typer.Option(
+        None, "--metric", help="Metric to score (repeatable; default psnr and ssim; see `ipt-bench metrics`)."
+    ),
     save_images: Path | None = typer.Option(None, help="Write restored images here."),
     parquet: Path | None = typer.Option(None, help="Write per-image rows to this parquet file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
-    """Score a model on a dataset: mean PSNR/SSIM of per-image scores under a recorded protocol."""
+    """Score a model on a dataset: means of per-image metrics under a recorded protocol."""
     from ipt_bench.core.errors import ConfigError
     from ipt_bench.core.tasks import Task
     from ipt_bench.eval.evaluate import evaluate
     from ipt_bench.eval.restorers import check_tile_batch
+    from ipt_bench.eval.spec import EvalSpec
+    from ipt_bench.metrics.registry import DEFAULT_METRICS, check_metric_names
     from ipt_bench.models.memory import parse_memory_size
+
+    metrics = check_metric_names(metric or DEFAULT_METRICS)
 
     budget = None if memory_budget is None else parse_memory_size(memory_budget)
     if task is TaskKind.denoise and sigma is None:
@@ -90,51 +97,54 @@ def eval_command(
         scale=scale if task is TaskKind.sr else 1,
         sigma=sigma if task is TaskKind.denoise else None,
     )
-    result = evaluate(
-        task=the_task,
+    spec = EvalSpec(
+        task=the_task.name,
         dataset=dataset,
         model=model,
-        checkpoint=checkpoint,
-        task_idx=task_idx,
+        checkpoint=str(checkpoint) if checkpoint is not None else None,
         channel=channel.value,
         y_rounding=y_rounding.value,
-        data_root=data_root,
-        allow_partial=allow_partial,
+        metrics=metrics,
         noise_mode=noise_mode.value,
+        noise_seed=seed,
+        allow_partial=allow_partial,
+        max_images=max_images,
         seed=seed,
+    )
+    result = evaluate(
+        task=the_task,
+        dataset=spec.dataset,
+        model=spec.model,
+        checkpoint=checkpoint,
+        task_idx=task_idx,
+        channel=spec.channel,
+        y_rounding=spec.y_rounding,
+        data_root=data_root,
+        allow_partial=spec.allow_partial,
+        noise_mode=spec.noise_mode,
+        seed=spec.noise_seed,
         tiling=tiling.value,
         tile_batch=check_tile_batch(tile_batch),
         memory_budget=budget,
         save_images=save_images,
-        max_images=max_images,
+        max_images=spec.max_images,
+        metrics=spec.metrics,
     )
     if parquet is not None:
-        _write_rows(result, parquet)
+        _write_rows(spec, result, parquet)
     if as_json:
         sys.stdout.write(json.dumps(result.summary()) + "\n")
         return
     _print_table(result)
 
 
-def _write_rows(result, path: Path) -> None:
-    import pandas as pd
-
+def _write_rows(spec, result, path: Path) -> None:
+    """Per-image rows in the result-row schema (``ipt_bench.core.rows``), variant = the model."""
     from ipt_bench.core.atomic import atomic_path
+    from ipt_bench.core.rows import rows_frame
+    from ipt_bench.eval.spec import result_rows
 
-    frame = pd.DataFrame(
-        [
-            {
-                "model": result.model,
-                "task": result.task.name,
-                "dataset": result.dataset,
-                "scale": result.task.scale,
-                "sigma": result.task.sigma,
-                **row,
-                **result.protocol,
-            }
-            for row in result.rows
-        ]
-    )
+    frame = rows_frame(result_rows(spec, result, variant=result.model), spec.metrics)
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
 
@@ -143,16 +153,20 @@ def _print_table(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ipt_bench.metrics.registry import get_metric
+
     proto = result.protocol
     title = (
         f"{result.model} on {result.dataset}, {result.task.name} "
         f"[{proto['channel']} channel, Y {proto['y_rounding']}, border {proto['crop_border']}]"
     )
+    metrics = [get_metric(name) for name in result.metrics]
     table = Table(title=title)
     table.add_column("image")
-    table.add_column("PSNR (dB)", justify="right")
-    table.add_column("SSIM", justify="right")
+    for metric in metrics:
+        table.add_column(f"{metric.label} ({metric.unit})" if metric.unit else metric.label, justify="right")
     for row in result.rows:
-        table.add_row(row["image"], f"{row['psnr']:.2f}", f"{row['ssim']:.4f}")
-    table.add_row("[bold]mean[/bold]", f"[bold]{result.psnr:.2f}[/bold]", f"[bold]{result.ssim:.4f}[/bold]")
+        table.add_row(row["image"], *(f"{row[m.name]:.{m.digits}f}" for m in metrics))
+    means = (f"[bold]{result.mean(m.name):.{m.digits}f}[/bold]" for m in metrics)
+    table.add_row("[bold]mean[/bold]", *means)
     Console().print(table)

@@ -24,15 +24,14 @@ def report(
         help="Also draw crops of the research-only benchmark images (keep such a report local; "
         "by default only the built-in scikit-image sets get crops).",
     ),
-    data_root: Path | None = typer.Option(
-        None, "--data-root", help="Folder holding the benchmark datasets (for --dataset-crops)."
-    ),
 ) -> None:
-    """Build index.html with tables, statistics, plots and crops, plus CSV/Markdown/LaTeX tables."""
+    """Build index.html with tables, statistics, plots and crops, plus CSV/Markdown/LaTeX tables.
+
+    Reads the results folder only: needs neither torch nor the models' checkpoints."""
     from rich.console import Console
 
     from ipt_bench.report.html import build_report
 
     target = out if out is not None else Path("reports") / results_dir.resolve().name
-    index = build_report(results_dir, target, title=title, dataset_crops=dataset_crops, data_root=data_root)
+    index = build_report(results_dir, target, title=title, dataset_crops=dataset_crops)
     Console().print(f"report written: [bold]{index}[/bold]")

@@ -51,6 +51,8 @@ def run(
         data_root=data_root,
         allow_partial=allow_partial,
         console=console,
+        # before any node runs: a misspelt report kind would otherwise fail only at the end
+        check_suite=_check_report_kind if report else None,
     )
     if dry_run:
         return
@@ -69,6 +71,13 @@ def run(
         # SystemExit, not typer.Exit: the root app runs with standalone_mode=False, which turns
         # typer.Exit into a return value that main() does not pass on
         raise SystemExit(1)
+
+
+def _check_report_kind(suite) -> None:
+    from ipt_bench.report.kinds import get_report_kind
+
+    if suite.report is not None:
+        get_report_kind(suite.report.kind)
 
 
 def _build_report(summary, report_dir: Path, console) -> None:
@@ -94,11 +103,8 @@ def _build_report(summary, report_dir: Path, console) -> None:
     if up_to_date:
         console.print(f"report up to date: {report_dir}")
         return
-    try:
-        from ipt_bench.report.html import build_report
-    except ImportError:
-        console.print("report builder not available; skipped the report")
-        return
+    from ipt_bench.report.html import build_report
+
     build_report(summary.out, report_dir)
     atomic_write_text(stamp_path, json.dumps(stamp, indent=1))
     console.print(f"report: {report_dir}")

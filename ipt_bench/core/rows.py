@@ -69,6 +69,8 @@ PROTOCOL_NAMES = tuple(c.name for c in PROTOCOL_COLUMNS)
 ABLATION_NAMES = tuple(c.name for c in ABLATION_COLUMNS)
 #: Default preset name until named presets exist for a row's switches.
 CUSTOM_PROTOCOL = "custom"
+#: Metrics scored when nothing else is asked (every suite and ``ipt-bench eval`` by default).
+DEFAULT_METRICS = ("psnr", "ssim")
 
 
 def fixed_columns() -> tuple[Column, ...]:
@@ -105,9 +107,11 @@ def metric_columns(columns: Sequence[str]) -> list[str]:
 
 
 def cell_columns() -> list[str]:
-    """Columns that identify a table cell: everything but seed, image, metrics, time and key."""
-    skip = {"seed", "image", "seconds", "suite", "cell_key"}
-    return [c.name for c in fixed_columns() if c.name not in skip]
+    """Columns that identify a table cell: the task and dataset, the profile, the protocol, the
+    image set and the ablation factors (not the suite, seed, image, metrics, time or key)."""
+    identity = [c.name for c in IDENTITY_COLUMNS if c.name not in ("suite", "seed", "image")]
+    groups = (RUN_COLUMNS, PROTOCOL_COLUMNS, IMAGE_SET_COLUMNS, ABLATION_COLUMNS)
+    return [*identity, *(c.name for group in groups for c in group)]
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,7 @@ import numpy as np
 
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.core.plugins import Registry
-
-#: Scored when nothing else is asked (every suite and ``ipt-bench eval`` without ``--metric``).
-DEFAULT_METRICS = ("psnr", "ssim")
+from ipt_bench.core.rows import DEFAULT_METRICS
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ def get_metric(name: str) -> Metric:
 
 def check_metric_names(names: Sequence[str]) -> tuple[str, ...]:
     """``names`` as a tuple after checking each is registered and none repeats."""
-    names = tuple(names)
+    names = tuple(names)  # DEFAULT_METRICS (core.rows): scored when nothing else is asked
     if not names:
         raise ConfigError("no metric selected", f"name at least one, e.g. {', '.join(DEFAULT_METRICS)}")
     repeated = sorted({n for n in names if names.count(n) > 1})

@@ -14,33 +14,10 @@ from typing import Any
 import pandas as pd
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.rows import DEFAULT_METRICS, fixed_columns, metric_columns, row_columns
 
-ROW_COLUMNS = (
-    "suite",
-    "variant",
-    "task",
-    "task_kind",
-    "dataset",
-    "scale",
-    "sigma",
-    "seed",
-    "image",
-    "psnr",
-    "ssim",
-    "seconds",
-    "channel",
-    "y_rounding",
-    "crop_border",
-    "lr_source",
-    "noise_mode",
-    "partial",
-    "subset",
-    "profile",
-    "train_sigmas",
-    "contrastive_weight",
-    "data_fraction",
-    "cell_key",
-)
+#: Columns every stored row has (the schema's fixed columns; metric columns vary by suite).
+ROW_COLUMNS = tuple(c.name for c in fixed_columns())
 _RERUN_FIX = "delete it and re-run: the cell will be recomputed"
 
 
@@ -70,9 +47,9 @@ def load_results(results_dir: str | Path) -> Results:
             "pass the folder written by `ipt-bench run` (it holds suite.yaml, run.json and nodes/)",
         )
     nodes = sorted(p for p in (root / "nodes").glob("*") if p.is_dir())
-    planned = _planned_keys(root)
-    if planned is not None:  # only the last run's plan: rows of another profile would mix in
-        nodes = [node for node in nodes if node.name in planned]
+    labels = _planned_labels(root)
+    if labels is not None:  # only the last run's plan: rows of another profile would mix in
+        nodes = [node for node in nodes if node.name in labels]
     if not nodes and not (root / "run.json").exists():
         raise IptBenchError(
             f"{root} holds no run.json and no nodes/ folder, so it is not a results directory",
@@ -81,6 +58,9 @@ def load_results(results_dir: str | Path) -> Results:
     suite_path = root / "suite.yaml"
     frames = [read_rows(node / "rows.parquet") for node in nodes if (node / "rows.parquet").exists()]
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
+    if labels and not rows.empty:  # display labels live in the plan, not in the node's rows
+        pairs = zip(rows["cell_key"], rows["variant"], strict=True)
+        rows["variant"] = pd.Series([labels.get(key) or old for key, old in pairs], dtype=object)
     return Results(
         root=root,
         rows=rows,
@@ -95,18 +75,19 @@ def load_results(results_dir: str | Path) -> Results:
     )
 
 
-def _planned_keys(root: Path) -> set[str] | None:
-    """Node keys of the plan of the last run into ``root`` (None without a readable plan.json)."""
+def _planned_labels(root: Path) -> dict[str, str] | None:
+    """``{node key: display label}`` of the plan of the last run into ``root`` (None without a
+    readable plan.json)."""
     try:
         plan = json.loads((root / "plan.json").read_text(encoding="utf-8"))
-        return {str(node["key"]) for node in plan["nodes"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {str(node["key"]): str(node.get("label") or "") for node in plan["nodes"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def empty_rows() -> pd.DataFrame:
-    """A rows table with the expected columns and no rows."""
-    return pd.DataFrame({column: [] for column in ROW_COLUMNS})
+    """A rows table with the schema's columns (default metrics) and no rows."""
+    return pd.DataFrame({column: [] for column in row_columns(DEFAULT_METRICS)})
 
 
 def read_rows(path: Path) -> pd.DataFrame:
@@ -118,6 +99,8 @@ def read_rows(path: Path) -> pd.DataFrame:
     missing = [c for c in ROW_COLUMNS if c not in frame.columns]
     if missing:
         raise IptBenchError(f"per-image results {path} lack columns {missing}", _RERUN_FIX)
+    if not metric_columns(frame.columns):
+        raise IptBenchError(f"per-image results {path} hold no metric column", _RERUN_FIX)
     return frame
 
 

@@ -1,11 +1,11 @@
-"""Visual crop comparisons (input / two outputs / ground truth) re-run from a results folder.
+"""Visual crop comparisons (input / two outputs / ground truth) read from a results folder.
 
 For each (task, dataset) two variants are compared: the two trained variants (fine-tuned or
 official checkpoints) with the highest mean PSNR; where fewer than two are trained, the best
-baselines (bicubic, identity) fill in. The ``k`` images where their per-image PSNR differs most
-are restored again by the stored models, from each variant's eval node of the lowest seed, with
-the evaluator's own data pipeline, so the crops show exactly what was scored; the caption gives
-how far the regenerated PSNR lies from the stored one.
+baselines (bicubic, identity) fill in. For the ``k`` images where their per-image PSNR differs
+most, the crops their eval nodes saved (``nodes/<key>/crops``, the window of most detail in the
+ground truth; :mod:`ipt_bench.eval.outputs`) are set side by side: nothing is re-run, so a
+report needs neither torch nor the checkpoints.
 
 Only datasets whose images may be published (the built-in scikit-image sets) get crops by
 default; the benchmark test sets are research-only and are drawn only when asked.
@@ -15,22 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ipt_bench.core.errors import IptBenchError
 from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import get_spec
+from ipt_bench.data.images import read_image
+from ipt_bench.eval.outputs import CROP_SIZE, crop_paths
 from ipt_bench.report import plots
 from ipt_bench.report.collect import Results
-from ipt_bench.suite.store import ResultsStore
-
-if TYPE_CHECKING:  # the eval layer imports torch: loaded only when a figure is drawn
-    from ipt_bench.eval.samples import RestoredImage
 
 K_IMAGES = 3
-CROP_SIZE = 64
 MAX_FIGURES = 12
 
 
@@ -63,17 +61,16 @@ def draw_crops(
     plot_dir: Path,
     *,
     dataset_crops: bool = False,
-    data_root: Path | None = None,
     k: int = K_IMAGES,
 ) -> CropReport:
     """Draw one crop figure per (task, dataset) of ``results`` into ``plot_dir``.
 
-    Research-only datasets are drawn only with ``dataset_crops``. A comparison whose model or
-    data cannot be loaded is left out with a note; it never stops the report.
+    Research-only datasets are drawn only with ``dataset_crops``. A comparison whose saved crops
+    are missing or unreadable is left out with a note; it never stops the report.
     """
     report = CropReport()
     rows = results.rows
-    nodes = {r["key"]: r for r in results.records if _rerunnable(r)}
+    nodes = {r["key"]: r for r in results.records if _has_crops(r)}
     private: set[str] = set()
     over: list[str] = []
     for (task, dataset), group in rows.groupby(["task", "dataset"], sort=True):
@@ -86,10 +83,10 @@ def draw_crops(
             continue
         chosen = choose_pair(group, nodes)
         if chosen is None:
-            report.notes.append(f"{where}: fewer than two variants have an eval node that can be re-run")
+            report.notes.append(f"{where}: fewer than two variants have an eval node with saved crops")
             continue
         try:
-            figure = _draw(results, group, chosen, plot_dir, data_root, k)
+            figure = _draw(results, group, chosen, plot_dir, k)
         except (IptBenchError, OSError) as exc:
             report.notes.append(f"{where}: crops skipped, {_reason(exc)}")
             continue
@@ -133,15 +130,15 @@ def choose_pair(group: pd.DataFrame, nodes: dict[str, dict[str, Any]]) -> list[t
     return [(variant, record) for _, _, variant, record in ranked[:2]] if len(ranked) >= 2 else None
 
 
-def _rerunnable(record: dict[str, Any]) -> bool:
-    """A finished eval node whose spec says what to re-run (a model, checkpoint or training input)."""
-    spec = record.get("spec") or {}
+def _has_crops(record: dict[str, Any]) -> bool:
+    """A finished eval node whose record lists saved crop files."""
+    files = record.get("files") or {}
     return (
         record.get("kind") == "eval"
         and record.get("status") == "done"
         and "key" in record
-        and {"task", "dataset"} <= set(spec)
-        and bool(record.get("deps") or spec.get("checkpoint") or spec.get("model"))
+        and isinstance(record.get("spec"), dict)
+        and any(str(name).startswith("crops/") for name in files)
     )
 
 
@@ -150,7 +147,6 @@ def _draw(
     group: pd.DataFrame,
     chosen: list[tuple[str, dict]],
     plot_dir: Path,
-    data_root: Path | None,
     k: int,
 ) -> CropFigure | None:
     (a, record_a), (b, record_b) = chosen
@@ -158,89 +154,54 @@ def _draw(
     names = plots.largest_differences(group, a, b, k)
     if not names:
         return None
-    threads = results.run.get("threads")
-    threads = threads if isinstance(threads, int) and threads > 0 else None
-    first = restore_node(results.root, record_a, names, data_root=data_root, threads=threads)
-    second = restore_node(results.root, record_b, names, data_root=data_root, threads=threads)
     cases: list[plots.CropCase] = []
-    gaps: list[float] = []
-    for one, two in zip(first, second, strict=True):
-        cases.append(
-            plots.CropCase(
-                one.name,
-                {
-                    "input": one.input,
-                    _label(a, one): one.output,
-                    _label(b, two): two.output,
-                    "ground truth": one.target,
-                },
-            )
-        )
-        gaps += _gap(group, record_a, one) + _gap(group, record_b, two)
+    for name in names:
+        first = saved_crops(results.root, record_a, name)
+        second = saved_crops(results.root, record_b, name)
+        panels = {
+            "input": first["input"],
+            _label(a, first, _stored_psnr(group, record_a, name)): first["output"],
+            _label(b, second, _stored_psnr(group, record_b, name)): second["output"],
+            "ground truth": first["target"],
+        }
+        cases.append(plots.CropCase(name, panels))
+    size = max(max(image.shape[:2]) for case in cases for image in case.panels.values())
     stem = f"crops_{plots._slug(task)}_{plots._slug(dataset)}"
-    paths = plots.plot_crops(cases, plot_dir, size=CROP_SIZE, stem=stem)
+    paths = plots.plot_crops(cases, plot_dir, size=size, stem=stem)
     kind = Task.parse(task)
     shown = f"input (×{kind.scale} by pixel repetition)" if kind.kind == "sr" else "input"
     caption = (
         f"{task} on {dataset}: {a} vs {b}, the {len(cases)} images where their PSNR differs most "
-        f"({shown} | {a} | {b} | ground truth; {CROP_SIZE} px window where the outputs differ most). "
-        "Regenerated from the stored models"
-        + (f": PSNR within {max(gaps):.1e} dB of the scored rows." if gaps else ".")
+        f"({shown} | {a} | {b} | ground truth; the {CROP_SIZE} px window of most detail in the "
+        "ground truth). Crops saved by the evaluations; PSNR of the whole image as scored."
     )
     return CropFigure(caption, paths)
 
 
-def restore_node(
-    results_dir: Path,
-    record: dict[str, Any],
-    names: list[str],
-    *,
-    data_root: Path | None = None,
-    threads: int | None = None,
-) -> list[RestoredImage]:
-    """Restore images ``names`` as the eval node of ``record`` (in ``results_dir``) scored them:
-    its fine-tuned model (the dependency's training folder), official checkpoint or baseline."""
-    from ipt_bench.eval.samples import restore_images
-
-    spec = record["spec"]
-    deps = record.get("deps") or []
-    checkpoint = ResultsStore(results_dir).train_dir(deps[0]) if deps else spec.get("checkpoint")
-    return restore_images(
-        names,
-        task=Task.parse(spec["task"]),
-        dataset=spec["dataset"],
-        model=None if checkpoint else spec.get("model"),
-        checkpoint=Path(checkpoint) if checkpoint else None,
-        task_idx=0 if deps else None,
-        channel=spec.get("channel", "y"),
-        y_rounding=spec.get("y_rounding", "round"),
-        data_root=data_root,
-        allow_partial=bool(spec.get("allow_partial", False)),
-        seed=int(spec.get("noise_seed", 0)),
-        device=_device(record),
-        threads=threads,
-    )
+def saved_crops(results_dir: Path, record: dict[str, Any], image: str) -> dict[str, np.ndarray]:
+    """``{input, output, target}`` crops of ``image`` saved by the eval node of ``record``."""
+    node_dir = Path(results_dir) / "nodes" / str(record["key"])
+    paths = crop_paths(node_dir, image)
+    absent = [path.name for path in paths.values() if not path.is_file()]
+    if absent:
+        raise IptBenchError(
+            f"eval node {record['key']} saved no crops {', '.join(absent)}",
+            "re-run the node (ipt-bench run ... --force KEY) to save them",
+        )
+    return {panel: read_image(path) for panel, path in paths.items()}
 
 
-def _label(variant: str, image: RestoredImage) -> str:
+def _label(variant: str, crops: dict[str, np.ndarray], value: float | None) -> str:
     """Panel title: variant, ``(Y)`` for a Y-only output of a colour image, and its PSNR."""
-    plane = " (Y)" if image.output.ndim < image.target.ndim else ""
-    return f"{variant}{plane} {image.psnr:.2f} dB"
+    plane = " (Y)" if crops["output"].ndim < crops["target"].ndim else ""
+    score = f" {value:.2f} dB" if value is not None else ""
+    return f"{variant}{plane}{score}"
 
 
-def _gap(group: pd.DataFrame, record: dict, restored: RestoredImage) -> list[float]:
-    """``[|regenerated PSNR - stored PSNR|]`` of one image of one eval node (``[]`` if not stored)."""
-    stored = group[(group["cell_key"] == record["key"]) & (group["image"] == restored.name)]["psnr"]
-    return [abs(float(value) - restored.psnr) for value in stored]
-
-
-def _device(record: dict) -> str:
-    """``cuda`` when the node ran on a GPU and one is here (the closest match to its scores), else ``cpu``."""
-    if not str(record.get("device", "")).startswith("cuda"):
-        return "cpu"
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+def _stored_psnr(group: pd.DataFrame, record: dict, image: str) -> float | None:
+    """The scored PSNR of one image of one eval node (None if the rows lack it)."""
+    stored = group[(group["cell_key"] == record["key"]) & (group["image"] == image)]["psnr"]
+    return float(stored.iloc[0]) if len(stored) else None
 
 
 def _reason(exc: Exception) -> str:

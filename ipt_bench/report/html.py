@@ -15,11 +15,11 @@ from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.report import plots
 from ipt_bench.report.collect import Results, load_results
 from ipt_bench.report.crops import draw_crops
+from ipt_bench.report.kinds import ReportKind, get_report_kind
 from ipt_bench.report.references import load_references
 from ipt_bench.report.stats import A_BETTER, B_BETTER, all_pair_comparisons
 from ipt_bench.report.tables import paper_table, summarize
 
-TASK_KINDS = ("sr", "denoise", "derain")
 N_RESAMPLES = 10_000
 SEED = 0
 
@@ -30,37 +30,34 @@ def build_report(
     *,
     title: str | None = None,
     dataset_crops: bool = False,
-    data_root: str | Path | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` plus tables, plots and per-image CSVs for ``results_dir``.
 
-    Crop comparisons are re-run from the stored models; by default only on the built-in
-    scikit-image sets, on the research-only benchmark sets too with ``dataset_crops`` (found
-    under ``data_root``, ``$IPT_BENCH_DATA`` or the download cache).
+    The suite's ``report.kind`` (``generic`` without one) chooses the tables and figures. Only
+    the results folder is read (crops are those the eval nodes saved): no torch, no checkpoints.
+    Crops are drawn for the built-in scikit-image sets, and for the research-only benchmark sets
+    too with ``dataset_crops``.
     """
     results = load_results(results_dir)
+    kind = get_report_kind(report_kind_name(results.suite_yaml))
     out_dir = Path(out_dir)
     summary = summarize(results.rows)
-    crops = draw_crops(
-        results,
-        out_dir / "plots",
-        dataset_crops=dataset_crops,
-        data_root=Path(data_root) if data_root is not None else None,
-    )
+    crops = draw_crops(results, out_dir / "plots", dataset_crops=dataset_crops)
+    if "crops" not in kind.figures:
+        crops.figures, crops.notes = [], []
     context = {
         "title": title or f"ipt-bench report: {results.run.get('suite') or results.root.name}",
         "run": results.run,
-        # The brief names it wall_seconds; the suite engine writes seconds: accept either.
-        "wall_time": _duration(results.run.get("wall_seconds", results.run.get("seconds"))),
+        "wall_time": _duration(results.run.get("seconds")),
         "node_time": _duration(sum(float(r.get("seconds") or 0.0) for r in results.records)),
         "counts": json.dumps(results.run.get("counts", {}), sort_keys=True),
         "n_rows": len(results.rows),
-        "tables": _tables(summary, out_dir),
+        "tables": _tables(summary, out_dir, kind),
         "comparisons": _comparisons(results.rows),
         "comparison_metric": "PSNR",
         "n_resamples": N_RESAMPLES,
         "seed": SEED,
-        "figures": _figures(results, out_dir / "plots"),
+        "figures": _figures(results, out_dir / "plots", kind),
         "crops": [_embed(figure.caption, figure.paths, out_dir) for figure in crops.figures],
         "crop_notes": crops.notes,
         "failed": results.failed,
@@ -82,15 +79,36 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _tables(summary: pd.DataFrame, out_dir: Path) -> list[dict]:
+def report_kind_name(suite_yaml: str) -> str:
+    """``report.kind`` of the stored suite YAML, or ``generic`` when it has none."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(suite_yaml) if suite_yaml else None
+    except yaml.YAMLError:
+        return "generic"
+    report = data.get("report") if isinstance(data, dict) else None
+    kind = report.get("kind") if isinstance(report, dict) else None
+    return str(kind) if kind else "generic"
+
+
+def _tables(summary: pd.DataFrame, out_dir: Path, kind: ReportKind) -> list[dict]:
     references = load_references()
+    measured = [c for c in summary.columns if f"{c}_ci" in summary.columns]
     tables = []
-    for kind in TASK_KINDS:
-        if summary.empty or not (summary["task_kind"] == kind).any():
+    for spec in kind.tables:
+        if summary.empty or not (summary["task_kind"] == spec.task_kind).any():
             continue
-        metrics = ("psnr", "ssim") if kind == "derain" else ("psnr",)
-        table = paper_table(summary, references, kind, metrics=metrics)
-        files = table.export(out_dir / "tables", kind)
+        extra = [m for m in measured if m not in ("psnr", "ssim") and m not in spec.metrics]
+        table = paper_table(
+            summary,
+            references,
+            spec.task_kind,
+            metrics=(*spec.metrics, *extra),
+            tables=spec.reference_tables,
+            baseline=spec.baseline,
+        )
+        files = table.export(out_dir / "tables", spec.task_kind)
         tables.append(
             {
                 "title": table.title,
@@ -113,20 +131,24 @@ def _comparisons(rows: pd.DataFrame) -> list[dict]:
     return records
 
 
-def _figures(results: Results, plot_dir: Path) -> list[dict]:
+def _figures(results: Results, plot_dir: Path, kind: ReportKind) -> list[dict]:
     rows = results.rows
+    wanted = set(kind.figures)
     drawn: list[tuple[str, list[Path]]] = []
     if not rows.empty:
-        drawn.append(
-            ("Generalization: denoising PSNR vs test noise level", plots.plot_generalization(rows, plot_dir))
-        )
-        drawn.append(("PSNR vs share of pre-training data", plots.plot_data_fraction(rows, plot_dir)))
-        drawn.append(("PSNR vs contrastive-loss weight λ", plots.plot_lambda(rows, plot_dir)))
+        if "generalization" in wanted:
+            caption = "Generalization: denoising PSNR vs test noise level"
+            drawn.append((caption, plots.plot_generalization(rows, plot_dir)))
+        if "data_fraction" in wanted:
+            drawn.append(("PSNR vs share of pre-training data", plots.plot_data_fraction(rows, plot_dir)))
+        if "lambda" in wanted:
+            drawn.append(("PSNR vs contrastive-loss weight λ", plots.plot_lambda(rows, plot_dir)))
         variants = sorted(rows["variant"].astype(str).unique())
-        if len(variants) >= 2:
+        if "scatter" in wanted and len(variants) >= 2:
             a, b = variants[:2]
             drawn.append((f"Per-image PSNR: {a} vs {b}", plots.plot_scatter(rows, a, b, plot_dir)))
-    drawn.append(("Training curves", plots.plot_training_curves(results.train_logs, plot_dir)))
+    if "training_curves" in wanted:
+        drawn.append(("Training curves", plots.plot_training_curves(results.train_logs, plot_dir)))
     return [_embed(caption, paths, plot_dir.parent) for caption, paths in drawn if paths]
 
 

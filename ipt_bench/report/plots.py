@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import ndimage
 
 from ipt_bench.core.atomic import atomic_path
+from ipt_bench.metrics.registry import METRICS, get_metric, metric_label
 from ipt_bench.report.tables import summarize
 
 STYLE = {"svg.hashsalt": "ipt-bench", "svg.fonttype": "none", "figure.dpi": 100, "font.size": 9}
@@ -43,8 +44,8 @@ def family(variant: str) -> str:
     return re.sub(r"\[.*\]$", "", str(variant))
 
 
-def plot_generalization(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Denoising PSNR vs test sigma, one line per variant; filled markers at training sigmas."""
+def plot_generalization(rows: pd.DataFrame, out_dir: Path, *, metric: str = "psnr") -> list[Path]:
+    """Denoising ``metric`` vs test sigma, one line per variant; filled markers at training sigmas."""
     data = summarize(rows[rows["task_kind"] == "denoise"])
     if data.empty or data["sigma"].nunique() < 2:
         return []
@@ -59,8 +60,8 @@ def plot_generalization(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
                 line = line.sort_values("sigma")
                 drawn = ax.errorbar(
                     line["sigma"],
-                    line["psnr"],
-                    yerr=line["psnr_ci"].fillna(0),
+                    line[metric],
+                    yerr=line[f"{metric}_ci"].fillna(0),
                     marker="o",
                     mfc="white",
                     capsize=3,
@@ -69,14 +70,20 @@ def plot_generalization(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
                 # "30", or "5+15+25" for one model trained on mixed levels (planner's label)
                 seen = {float(s) for s in re.split(r"[,+]", str(trained)) if s.strip()}
                 at_train = line[line["sigma"].isin(seen)]
-                ax.plot(at_train["sigma"], at_train["psnr"], "o", color=drawn.lines[0].get_color(), zorder=5)
-            ax.set(title=f"{dataset}: filled = trained σ", xlabel="test noise σ", ylabel="PSNR (dB)")
+                ax.plot(at_train["sigma"], at_train[metric], "o", color=drawn.lines[0].get_color(), zorder=5)
+            ax.set(title=f"{dataset}: filled = trained σ", xlabel="test noise σ", ylabel=axis_label(metric))
         axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
-    return save_figure(figure, out_dir, "generalization")
+    return save_figure(figure, out_dir, "generalization" if metric == "psnr" else f"generalization_{metric}")
+
+
+def axis_label(metric: str) -> str:
+    """``PSNR (dB)``: the metric's registered label and unit."""
+    unit = get_metric(metric).unit if metric in METRICS else ""
+    return f"{metric_label(metric)} ({unit})" if unit else metric_label(metric)
 
 
 def _sweep_plot(
-    rows: pd.DataFrame, out_dir: Path, column: str, stem: str, xlabel: str, scale: float
+    rows: pd.DataFrame, out_dir: Path, column: str, stem: str, xlabel: str, scale: float, metric: str
 ) -> list[Path]:
     data = summarize(rows).assign(family=lambda f: f["variant"].map(family))
     lines = [
@@ -91,25 +98,27 @@ def _sweep_plot(
         for (task, dataset, name), group in lines:
             ax.errorbar(
                 group[column] * scale,
-                group["psnr"],
-                yerr=group["psnr_ci"].fillna(0),
+                group[metric],
+                yerr=group[f"{metric}_ci"].fillna(0),
                 marker="o",
                 capsize=3,
                 label=f"{name} · {task} · {dataset}",
             )
-        ax.set(xlabel=xlabel, ylabel="PSNR (dB)")
+        ax.set(xlabel=xlabel, ylabel=axis_label(metric))
         ax.legend(fontsize=7)
-    return save_figure(figure, out_dir, stem)
+    return save_figure(figure, out_dir, stem if metric == "psnr" else f"{stem}_{metric}")
 
 
-def plot_data_fraction(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """PSNR vs percentage of pre-training data, one line per variant family (e.g. IPT vs CNN)."""
-    return _sweep_plot(rows, out_dir, "data_fraction", "data_fraction", "pre-training data (%)", 100.0)
+def plot_data_fraction(rows: pd.DataFrame, out_dir: Path, *, metric: str = "psnr") -> list[Path]:
+    """``metric`` vs percentage of pre-training data, one line per variant family (IPT vs CNN)."""
+    return _sweep_plot(
+        rows, out_dir, "data_fraction", "data_fraction", "pre-training data (%)", 100.0, metric
+    )
 
 
-def plot_lambda(rows: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """PSNR vs contrastive-loss weight λ with 95% CIs over seeds."""
-    return _sweep_plot(rows, out_dir, "contrastive_weight", "lambda", "contrastive weight λ", 1.0)
+def plot_lambda(rows: pd.DataFrame, out_dir: Path, *, metric: str = "psnr") -> list[Path]:
+    """``metric`` vs contrastive-loss weight λ with 95% CIs over seeds."""
+    return _sweep_plot(rows, out_dir, "contrastive_weight", "lambda", "contrastive weight λ", 1.0, metric)
 
 
 def plot_training_curves(logs: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
@@ -146,8 +155,8 @@ def plot_scatter(rows: pd.DataFrame, a: str, b: str, out_dir: Path, *, metric: s
         low, high = paired.to_numpy().min(), paired.to_numpy().max()
         ax.plot([low, high], [low, high], color="gray", lw=0.8)
         ax.set(
-            xlabel=f"{a} {metric.upper()}",
-            ylabel=f"{b} {metric.upper()}",
+            xlabel=f"{a} {metric_label(metric)}",
+            ylabel=f"{b} {metric_label(metric)}",
             title="per image (below line: first wins)",
         )
         ax.legend(fontsize=7)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ipt_bench.core.atomic import atomic_path, atomic_write_text
+from ipt_bench.core.rows import CUSTOM_PROTOCOL, DEFAULT_METRICS, ResultRow, rows_frame
 
 SUITE_YAML = """name: synthetic
 profile: smoke
@@ -46,34 +47,37 @@ def synthetic_rows(
                 for index in range(n_images):
                     psnr = level + offset + image_effect[index] + noise[index]
                     records.append(
-                        {
-                            "suite": "synthetic",
-                            "variant": variant,
-                            "task": task,
-                            "task_kind": kind,
-                            "dataset": dataset,
-                            "scale": scale,
-                            "sigma": sigma,
-                            "seed": seed,
-                            "image": f"img_{index:03d}",
-                            "psnr": psnr,
-                            "ssim": min(0.99, 0.6 + psnr / 100),
-                            "seconds": 0.01 * (index + 1),
-                            "channel": "y",
-                            "y_rounding": "round",
-                            "crop_border": crop,
-                            "lr_source": "matlab" if kind == "sr" else "",
-                            "noise_mode": "seeded" if kind == "denoise" else "",
-                            "partial": dataset == "Rain100L",
-                            "subset": "",
-                            "profile": "smoke",
-                            "train_sigmas": train_sigmas,
-                            "contrastive_weight": weight,
-                            "data_fraction": fraction,
-                            "cell_key": f"{variant}-{task}",
-                        }
+                        ResultRow(
+                            suite="synthetic",
+                            variant=variant,
+                            task=task,
+                            task_kind=kind,
+                            dataset=dataset,
+                            scale=scale,
+                            sigma=sigma,
+                            seed=seed,
+                            image=f"img_{index:03d}",
+                            metrics={"psnr": psnr, "ssim": min(0.99, 0.6 + psnr / 100)},
+                            seconds=0.01 * (index + 1),
+                            protocol={
+                                "protocol": CUSTOM_PROTOCOL,
+                                "channel": "y",
+                                "y_rounding": "round",
+                                "crop_border": crop,
+                                "lr_source": "matlab" if kind == "sr" else "",
+                                "noise_mode": "seeded" if kind == "denoise" else "",
+                            },
+                            partial=dataset == "Rain100L",
+                            profile="smoke",
+                            ablation={
+                                "train_sigmas": train_sigmas,
+                                "contrastive_weight": weight,
+                                "data_fraction": fraction,
+                            },
+                            cell_key=f"{variant}-{task}",
+                        )
                     )
-    return pd.DataFrame.from_records(records)
+    return rows_frame(records, DEFAULT_METRICS)
 
 
 def write_results_dir(
@@ -125,7 +129,7 @@ def write_results_dir(
         "profile": "smoke",
         "started": "2026-01-01T00:00:00",
         "finished": "2026-01-01T00:01:00",
-        "wall_seconds": 60.0,
+        "seconds": 60.0,
         "versions": {"python": "3.x", "torch": "2.x"},
         "git": "deadbeef",
         "device": "cpu (2 cores)",

@@ -16,29 +16,13 @@ from scipy import stats
 
 from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.rows import ABLATION_COLUMNS, cell_columns, metric_columns
+from ipt_bench.metrics.registry import metric_digits, metric_label
 from ipt_bench.report.references import DEFAULT_BASELINE, reference_tables
 
-CELL_COLUMNS = [
-    "variant",
-    "task",
-    "task_kind",
-    "dataset",
-    "scale",
-    "sigma",
-    "profile",
-    "channel",
-    "y_rounding",
-    "crop_border",
-    "lr_source",
-    "noise_mode",
-    "partial",
-    "subset",
-    "train_sigmas",
-    "contrastive_weight",
-    "data_fraction",
-]
+CELL_COLUMNS = cell_columns()
 # Factors that tell apart cells of one variant; shown in the row label when they vary.
-ABLATION_FACTORS = {"train_sigmas": "train σ", "contrastive_weight": "λ", "data_fraction": "data"}
+ABLATION_FACTORS = {c.name: c.label for c in ABLATION_COLUMNS}
 DATASET_ORDER = ("Set5", "Set14", "B100", "Urban100", "CBSD68", "BSD68", "Rain100L")
 INDEX_NAMES = ["source", "method", "profile", "channel"]
 MISSING = "–"
@@ -58,30 +42,27 @@ def mean_ci(values: np.ndarray | pd.Series, confidence: float = 0.95) -> tuple[f
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell: per-seed image means, then mean and 95% CI half-width over seeds."""
+    """One row per cell: per-seed image means, then mean and 95% CI half-width over seeds, for
+    every metric column of ``rows``."""
+    metrics = metric_columns(rows.columns)
     if rows.empty:
-        return pd.DataFrame(columns=[*CELL_COLUMNS, "psnr", "psnr_ci", "ssim", "ssim_ci", "seconds"])
+        stats_columns = [f"{m}{suffix}" for m in metrics for suffix in ("", "_ci")]
+        return pd.DataFrame(columns=[*CELL_COLUMNS, *stats_columns, "seconds"])
+    means = {metric: (metric, "mean") for metric in metrics}
     per_seed = (
         rows.groupby([*CELL_COLUMNS, "seed"], dropna=False, sort=True)
-        .agg(
-            psnr=("psnr", "mean"),
-            ssim=("ssim", "mean"),
-            seconds=("seconds", "sum"),
-            n_images=("image", "nunique"),
-        )
+        .agg(**means, seconds=("seconds", "sum"), n_images=("image", "nunique"))
         .reset_index()
     )
     records = []
     for key, group in per_seed.groupby(CELL_COLUMNS, dropna=False, sort=True):
-        psnr, psnr_ci = mean_ci(group["psnr"])
-        ssim, ssim_ci = mean_ci(group["ssim"])
+        values = {}
+        for metric in metrics:
+            values[metric], values[f"{metric}_ci"] = mean_ci(group[metric])
         records.append(
             {
                 **dict(zip(CELL_COLUMNS, key, strict=True)),
-                "psnr": psnr,
-                "psnr_ci": psnr_ci,
-                "ssim": ssim,
-                "ssim_ci": ssim_ci,
+                **values,
                 "seconds": float(group["seconds"].mean()),
                 "n_seeds": int(group["seed"].nunique()),
                 "n_images": int(group["n_images"].max()),
@@ -190,7 +171,7 @@ def paper_table(
     values, ci, delta = (_pivot(entries, field) for field in ("value", "ci", "delta"))
     display = _display(values, ci, delta, _pivot(entries, "unconfirmed"), metrics)
     return PaperTable(
-        title=f"{TITLES.get(kind, kind)}: {', '.join(m.upper() for m in metrics)}",
+        title=f"{TITLES.get(kind, kind)}: {', '.join(metric_label(m) for m in metrics)}",
         caption=protocol_caption(summary[summary["task_kind"] == kind], baseline),
         values=values,
         ci=ci,
@@ -329,7 +310,8 @@ def _display(
 ) -> pd.DataFrame:
     columns = {}
     for setting, dataset, metric in values.columns:
-        digits = 4 if metric == "ssim" else 2
+        digits = metric_digits(metric)
+        label = metric_label(metric)
         col = (setting, dataset, metric)
         text = []
         for value, half, flag in zip(values[col], ci[col], unconfirmed[col], strict=True):
@@ -339,8 +321,8 @@ def _display(
             places = _places(value, digits)
             cell = f"{value:.{places}f}" + (f" ± {half:.{digits}f}" if np.isfinite(half) else "")
             text.append(cell + ("†" if flag == 1.0 else ""))
-        columns[(setting, dataset, metric.upper())] = text
-        columns[(setting, dataset, f"Δ {metric.upper()}")] = [
+        columns[(setting, dataset, label)] = text
+        columns[(setting, dataset, f"Δ {label}")] = [
             f"{d:+.{digits}f}" if np.isfinite(d) else MISSING for d in delta[col]
         ]
     frame = pd.DataFrame(columns, index=values.index)

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,14 @@ def run_suite(
     data_root: str | Path | None = None,
     allow_partial: bool = False,
     console: Console | None = None,
+    check_suite: Callable[[Suite], None] | None = None,
 ) -> RunSummary:
-    """Run (or with ``dry_run`` just show) a suite into ``out`` (default ``results/<suite>``)."""
+    """Run (or with ``dry_run`` just show) a suite into ``out`` (default ``results/<suite>``).
+    ``check_suite`` may reject the loaded suite (one-line error) before anything runs."""
     console = console or Console()
     suite = load_suite(suite_path, check_names=False)
+    if check_suite is not None:
+        check_suite(suite)
     store = ResultsStore(out or Path("results") / suite.name)
     plan = _plan(suite_path, suite, store, profile or suite.profile, allow_partial)
     summary = RunSummary(suite=suite.name, out=store.root, plan=plan, dry_run=dry_run)

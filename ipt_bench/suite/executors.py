@@ -1,4 +1,5 @@
-"""Where nodes run: in this process, in a pool of spawned worker processes, or as Ray tasks.
+"""Where nodes run: in this process, in a pool of spawned worker processes, or as Ray tasks; each
+is one :class:`ExecutorKind` entry of :data:`EXECUTORS` (a cluster scheduler is one more entry).
 
 Every executor has ``submit(node_json, options, force) -> concurrent.futures.Future`` whose result
 is :func:`ipt_bench.suite.work.execute_node`'s dict, and ``close()``; ``capacity`` is how many
@@ -12,18 +13,15 @@ import ctypes
 import multiprocessing
 import signal
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.plugins import Registry
 from ipt_bench.suite.work import RunOptions, execute_node
 
 _PR_SET_PDEATHSIG = 1
-#: Ray resource requests per profile and node kind (training on a GPU in the paper profile).
-_RAY_RESOURCES = {
-    "smoke": {"num_cpus": 1},
-    "cpu": {"num_cpus": 1},
-    "paper": {"num_cpus": 4, "num_gpus": 1},
-}
 
 
 class NodeExecutor(Protocol):
@@ -88,6 +86,9 @@ class RayExecutor:
     capacity = 256
 
     def __init__(self, address: str, profile: str) -> None:
+        from ipt_bench.train.profiles import get_profile
+
+        resources = dict(get_profile(profile).cluster_resources)
         try:
             import ray
         except ImportError as exc:
@@ -105,7 +106,7 @@ class RayExecutor:
                 "start one with `ray start --head` or pass --address HOST:PORT of a running head",
             ) from exc
         self._ray = ray
-        self._task = ray.remote(execute_node).options(max_retries=0, **_RAY_RESOURCES[profile])
+        self._task = ray.remote(execute_node).options(max_retries=0, **resources)
 
     def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
         """Send the node to the cluster."""
@@ -133,12 +134,49 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
         ) from exc
 
 
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """What ``ipt-bench run`` passes to an executor factory."""
+
+    jobs: int = 1
+    address: str | None = None
+    profile: str = "cpu"
+
+
+@dataclass(frozen=True)
+class ExecutorKind:
+    """A named way to run nodes: ``make(settings)`` returns a :class:`NodeExecutor`."""
+
+    name: str
+    make: Callable[[ExecutorSettings], NodeExecutor]
+    description: str = ""
+
+
+#: Executors by ``--executor`` name; other packages add theirs through the
+#: ``ipt_bench.executors`` entry-point group.
+EXECUTORS: Registry[ExecutorKind] = Registry("executor", package=None, group="ipt_bench.executors")
+
+
+def _local(settings: ExecutorSettings) -> NodeExecutor:
+    if settings.jobs < 1:
+        raise IptBenchError(f"--jobs {settings.jobs} must be at least 1", "e.g. --jobs 2")
+    return InlineExecutor() if settings.jobs == 1 else ProcessExecutor(settings.jobs)
+
+
+EXECUTORS.register(
+    ExecutorKind("local", _local, "this process (--jobs 1) or --jobs spawned worker processes")
+)
+EXECUTORS.register(
+    ExecutorKind(
+        "ray", lambda s: RayExecutor(s.address or "auto", s.profile), "Ray tasks on the cluster at --address"
+    )
+)
+
+
 def make_executor(kind: str, *, jobs: int, address: str | None, profile: str) -> NodeExecutor:
     """The executor named by ``--executor``."""
-    if kind == "local":
-        if jobs < 1:
-            raise IptBenchError(f"--jobs {jobs} must be at least 1", "e.g. --jobs 2")
-        return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
-    if kind == "ray":
-        return RayExecutor(address or "auto", profile)
-    raise IptBenchError(f"unknown executor {kind!r}", "use --executor local or --executor ray")
+    if kind not in EXECUTORS:
+        raise IptBenchError(
+            f"unknown executor {kind!r}", f"use --executor {' or --executor '.join(EXECUTORS.names())}"
+        )
+    return EXECUTORS.get(kind).make(ExecutorSettings(jobs=jobs, address=address, profile=profile))

@@ -119,13 +119,13 @@ def _describe(exc: ValidationError, origins: dict[Location, Origin], path: Path)
 
 def _check_variants(suite: Suite, origins: dict[Location, Origin], path: Path) -> None:
     for i, entry in enumerate(suite.variants):
-        if entry.name in UNTRAINED_VARIANTS:
+        if entry.registry_name in UNTRAINED_VARIANTS:
             continue
         from ipt_bench.models.registry import get_variant
 
         where = _where(origins, ("variants", i), path)
         try:
-            spec = get_variant(entry.name)
+            spec = get_variant(entry.registry_name)
             if entry.overrides:
                 spec.with_overrides(**entry.overrides)
         except ConfigError as exc:

@@ -13,21 +13,26 @@ import importlib.metadata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import ipt_bench
 from ipt_bench.core.hashing import sha256_bytes, stable_hash
 from ipt_bench.core.tasks import Task, pretrain_tasks
+from ipt_bench.eval.spec import EvalSpec
 from ipt_bench.suite.schema import UNTRAINED_VARIANTS, Suite, VariantEntry
+from ipt_bench.train.profiles import Profile, get_profile
+
+if TYPE_CHECKING:
+    from ipt_bench.models.registry import VariantSpec
 
 NodeKind = Literal["pretrain", "finetune", "eval"]
-#: Rough seconds per training step and per evaluated dataset, by profile (for --dry-run only).
-_COST = {"smoke": (0.05, 3.0), "cpu": (0.4, 30.0), "paper": (0.5, 120.0)}
 
 
 @dataclass(frozen=True)
 class Node:
-    """One unit of work. ``spec`` is everything that determines its result."""
+    """One unit of work. ``spec`` is everything that determines its result (a ``TrainSpec`` or
+    ``EvalSpec`` as JSON); ``label`` is the display name of the variant an eval node scores, kept
+    out of the key so relabelling re-runs nothing."""
 
     key: str
     kind: NodeKind
@@ -35,6 +40,7 @@ class Node:
     spec: dict[str, Any]
     deps: tuple[str, ...] = ()
     est_seconds: float = 0.0
+    label: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (inverse: :meth:`from_json`)."""
@@ -83,17 +89,25 @@ class Plan:
         return plan
 
     def _add(
-        self, kind: NodeKind, title: str, spec: dict[str, Any], deps: tuple[str, ...], est: float
+        self,
+        kind: NodeKind,
+        title: str,
+        spec: dict[str, Any],
+        deps: tuple[str, ...],
+        est: float,
+        label: str = "",
     ) -> str:
         key = stable_hash({"kind": kind, "spec": spec, "deps": list(deps), "version": ipt_bench.__version__})
         if key not in self.nodes:
-            self.nodes[key] = Node(key=key, kind=kind, title=title, spec=spec, deps=deps, est_seconds=est)
+            node = Node(key=key, kind=kind, title=title, spec=spec, deps=deps, est_seconds=est, label=label)
+            self.nodes[key] = node
         return key
 
 
 def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool = False) -> Plan:
     """Expand ``suite`` under ``profile`` (default: the suite's own) into a :class:`Plan`."""
-    from ipt_bench.train.profiles import get_profile
+    from ipt_bench.models.family import get_family
+    from ipt_bench.models.registry import get_variant
 
     profile = profile or suite.profile
     get_profile(profile)
@@ -101,14 +115,14 @@ def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool 
     ctx = _Context(suite, plan, profile, allow_partial)
     profile_size = suite.overrides_for(profile).size
     for entry in suite.variants:
-        variant = None if entry.name in UNTRAINED_VARIANTS else _registry_fields(entry.name)
-        if variant is None or variant["family"] in UNTRAINED_VARIANTS:
+        variant = None if entry.registry_name in UNTRAINED_VARIANTS else get_variant(entry.registry_name)
+        if variant is None or not get_family(variant.family).trainable:
             ctx.add_untrained(entry)
             continue
-        if profile_size is not None and entry.size is None and profile_size != variant["size"]:
+        if profile_size is not None and entry.size is None and profile_size != variant.size:
             entry = entry.model_copy(update={"size": profile_size})
         for seed in suite.seeds_for(profile):
-            pre_key = ctx.add_pretrain(entry, seed) if variant["pretrain"] else None
+            pre_key = ctx.add_pretrain(entry, seed) if variant.pretrain else None
             for train_tasks in _train_settings(suite):
                 ctx.add_finetuned(entry, variant, seed, train_tasks, pre_key)
     if suite.checkpoints is not None:
@@ -131,20 +145,6 @@ def plan_fingerprint(suite: Suite, profile: str, allow_partial: bool) -> str | N
     libraries = {name: _version(name) for name in ("torch", "timm", "scikit-image", "numpy")}
     inputs = {"suite": suite.model_dump(mode="json"), "profile": profile, "allow_partial": allow_partial}
     return stable_hash({**inputs, "code": digest.hexdigest(), "libraries": libraries})
-
-
-def _registry_fields(name: str) -> dict[str, Any]:
-    from ipt_bench.models.registry import get_variant
-
-    return _plain(dataclasses.asdict(get_variant(name)))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def train_spec_json(**fields: Any) -> dict[str, Any]:
@@ -246,23 +246,26 @@ class _Context:
     profile: str
     allow_partial: bool
 
+    @property
+    def cost(self) -> Profile:
+        """The profile, whose ``step_seconds``/``eval_seconds`` give the dry-run estimates."""
+        return get_profile(self.profile)
+
     def add_untrained(self, entry: VariantEntry) -> None:
         """Bicubic serves super-resolution; identity serves denoising and deraining."""
         seed = self.suite.seeds_for(self.profile)[0]
         for train_tasks in _train_settings(self.suite):
-            if (entry.name == "bicubic") != (train_tasks[0].kind == "sr"):
+            if (entry.registry_name == "bicubic") != (train_tasks[0].kind == "sr"):
                 continue
             for task in _test_tasks(self.suite, train_tasks, self.profile):
-                meta = {"variant": entry.display, "seed": seed, "train_sigmas": None}
-                meta.update(contrastive_weight=None, data_fraction=None)
-                self._add_evals(entry, task, meta, model=entry.name, dep=None)
+                self._add_evals(entry, task, {"seed": seed}, model=entry.registry_name, dep=None)
 
     def add_pretrain(self, entry: VariantEntry, seed: int) -> str:
         """The pre-training node of ``entry`` (shared with every entry that pre-trains alike)."""
         overrides = self.suite.overrides_for(self.profile)
         levels = entry.pretrain_noise_levels
         fields: dict[str, Any] = {
-            "variant": entry.name,
+            "variant": entry.registry_name,
             "stage": "pretrain",
             "tasks": pretrain_tasks(tuple(levels)) if levels else (),
             "profile": self.profile,
@@ -276,14 +279,21 @@ class _Context:
         if self.suite.train_data.pretrain:
             fields["data"] = self.suite.train_data.pretrain
         spec = train_spec_json(**fields)
-        cost = (spec["steps"] or 0) * _COST[self.profile][0]
+        cost = (spec["steps"] or 0) * self.cost.step_seconds
         return self.plan._add("pretrain", f"pretrain {entry.display} seed{seed}", spec, (), cost)
 
-    def add_finetuned(self, entry, variant, seed, train_tasks, pre_key) -> None:
+    def add_finetuned(
+        self,
+        entry: VariantEntry,
+        variant: VariantSpec,
+        seed: int,
+        train_tasks: tuple[Task, ...],
+        pre_key: str | None,
+    ) -> None:
         """A fine-tune node for ``train_tasks`` and its evaluation nodes."""
         overrides = self.suite.overrides_for(self.profile)
         fields: dict[str, Any] = {
-            "variant": entry.name,
+            "variant": entry.registry_name,
             "stage": "finetune",
             "tasks": train_tasks,
             "profile": self.profile,
@@ -297,14 +307,13 @@ class _Context:
         spec = train_spec_json(**fields)
         names = "+".join(t.name for t in train_tasks)
         title = f"finetune {entry.display} {names} seed{seed}"
-        cost = (spec["steps"] or 0) * _COST[self.profile][0]
+        cost = (spec["steps"] or 0) * self.cost.step_seconds
         ft_key = self.plan._add("finetune", title, spec, (pre_key,) if pre_key else (), cost)
         weight = entry.contrastive_weight
         meta = {
-            "variant": entry.display,
             "seed": seed,
             "train_sigmas": train_sigmas_label(train_tasks),
-            "contrastive_weight": variant.get("contrastive_weight") if weight is None else weight,
+            "contrastive_weight": variant.contrastive_weight if weight is None else weight,
             "data_fraction": entry.data_fraction or 1.0,
         }
         for task in _test_tasks(self.suite, train_tasks, self.profile):
@@ -320,35 +329,42 @@ class _Context:
                     continue
                 stat = weights.stat()  # size + mtime pin the file without hashing ~460 MB
                 meta = {
-                    "variant": entry.display,
                     "seed": self.suite.seeds_for(self.profile)[0],
-                    "train_sigmas": None,
+                    "weights_size": stat.st_size,
+                    "weights_mtime_ns": stat.st_mtime_ns,
                 }
-                meta.update(contrastive_weight=None, data_fraction=None, weights_size=stat.st_size)
-                meta["weights_mtime_ns"] = stat.st_mtime_ns
                 self._add_evals(entry, task, meta, model=None, dep=None, checkpoint=str(weights.resolve()))
 
     def _add_evals(
-        self, entry, task: Task, meta: dict, model: str | None, dep: str | None, checkpoint: str | None = None
+        self,
+        entry: VariantEntry,
+        task: Task,
+        meta: dict[str, Any],
+        model: str | None,
+        dep: str | None,
+        checkpoint: str | None = None,
     ) -> None:
+        metrics = self.suite.metrics
         for dataset in self.suite.datasets_for(self.profile, task.kind):
-            spec = {
-                "suite": self.suite.name,
-                "profile": self.profile,
-                "task": task.name,
-                "dataset": dataset,
-                "dataset_id": dataset_identity(dataset),
-                "model": model,
-                "checkpoint": checkpoint,
-                "channel": self.suite.metrics.channel,
-                "y_rounding": self.suite.metrics.y_rounding,
-                "allow_partial": self.allow_partial,
-                "noise_seed": 0,
-                "max_images": self.suite.overrides_for(self.profile).max_images,
+            spec = EvalSpec(
+                task=task.name,
+                dataset=dataset,
+                model=model,
+                checkpoint=checkpoint,
+                trained=dep is not None,
+                channel=metrics.channel,
+                y_rounding=metrics.y_rounding,
+                metrics=metrics.names,
+                allow_partial=self.allow_partial,
+                max_images=self.suite.overrides_for(self.profile).max_images,
+                dataset_id=dataset_identity(dataset),
+                suite=self.suite.name,
+                profile=self.profile,
                 **meta,
-            }
+            )
             title = f"eval {entry.display} {task.name} {dataset}"
-            if meta["train_sigmas"] and meta["train_sigmas"] != f"{float(task.sigma or 0):g}":
-                title += f" (trained s{meta['train_sigmas']})"
-            title += f" seed{meta['seed']}" if dep else ""
-            self.plan._add("eval", title, spec, (dep,) if dep else (), _COST[self.profile][1])
+            if spec.train_sigmas and spec.train_sigmas != f"{float(task.sigma or 0):g}":
+                title += f" (trained s{spec.train_sigmas})"
+            title += f" seed{spec.seed}" if dep else ""
+            deps = (dep,) if dep else ()
+            self.plan._add("eval", title, spec.to_json(), deps, self.cost.eval_seconds, label=entry.display)

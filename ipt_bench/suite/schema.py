@@ -12,8 +12,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ProfileName = Literal["smoke", "cpu", "paper"]
-ReportKind = Literal["table1", "table2", "table3", "generalization", "contrastive", "pretrain_data"]
 #: Variants that need no training (evaluated directly); bicubic serves SR, identity the others.
 UNTRAINED_VARIANTS = ("bicubic", "identity")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -24,26 +22,57 @@ class _Strict(BaseModel):
 
 
 class VariantEntry(_Strict):
-    """A registry variant, optionally with overrides and a label naming the result."""
+    """A registry variant, optionally with overrides and a label naming the result; or, with
+    ``base``, a variant defined inline: ``{name: ipt-small-l4, base: ipt-small-con, num_layers: 4}``
+    (every key besides the fields below is an architecture option of the base's family)."""
 
     name: str
+    base: str | None = None
+    arch: dict[str, int | float | bool] = Field(default_factory=dict)
     label: str | None = None
     contrastive_weight: float | None = Field(default=None, ge=0)
     pretrain_noise_levels: tuple[float, ...] | None = None
     data_fraction: float | None = Field(default=None, gt=0, le=1)
     size: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_arch(cls, data: object) -> object:
+        """With ``base``, keys that are not fields are architecture options."""
+        if isinstance(data, dict) and data.get("base") is not None:
+            known = set(cls.model_fields)
+            arch = {k: v for k, v in data.items() if k not in known}
+            if arch:
+                data = {k: v for k, v in data.items() if k in known}
+                data["arch"] = {**data.get("arch", {}), **arch}
+        return data
+
+    @model_validator(mode="after")
+    def _arch_needs_base(self) -> VariantEntry:
+        if self.arch and self.base is None:
+            raise ValueError("architecture options need 'base:' (the registry variant they change)")
+        return self
+
+    @property
+    def registry_name(self) -> str:
+        """The registry variant this entry trains: ``base`` for inline variants, else ``name``."""
+        return self.base or self.name
+
     @property
     def overrides(self) -> dict[str, object]:
-        """The overridden registry fields (``data_fraction`` belongs to the pre-training run)."""
+        """The overridden registry fields and architecture options (``data_fraction`` belongs to
+        the pre-training run)."""
         fields = ("contrastive_weight", "pretrain_noise_levels", "size")
-        return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+        return {**{f: getattr(self, f) for f in fields if getattr(self, f) is not None}, **self.arch}
 
     @property
     def display(self) -> str:
-        """The label used in results: ``label`` if given, else the name plus its overrides."""
+        """The label used in results: ``label`` if given, the name of an inline variant, else the
+        name plus its overrides."""
         if self.label:
             return self.label
+        if self.base is not None:
+            return self.name
         parts = {**self.overrides}
         if self.data_fraction is not None:
             parts["data_fraction"] = self.data_fraction
@@ -80,6 +109,15 @@ class DenoiseTasks(_Strict):
         return check_noise_levels(values)
 
 
+def check_profile_name(name: str) -> str:
+    """``name`` if it is a registered training profile (pydantic error otherwise)."""
+    from ipt_bench.train.profiles import PROFILES
+
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; use one of {', '.join(PROFILES.names())}")
+    return name
+
+
 def check_noise_levels(values: tuple | None) -> tuple | None:
     """``values`` (levels, or tuples of levels) if every level lies in (0, 100]."""
     if values is None:
@@ -112,10 +150,23 @@ class TaskBlock(_Strict):
 
 
 class Metrics(_Strict):
-    """The scoring protocol: Y (BT.601) or RGB, and whether Y is rounded like MATLAB."""
+    """The scoring protocol: Y (BT.601) or RGB, whether Y is rounded like MATLAB, and the
+    registered metrics to score (``ipt-bench metrics`` lists them)."""
 
     channel: Literal["y", "rgb"] = "y"
     y_rounding: Literal["round", "float"] = "round"
+    names: tuple[str, ...] = Field(default=("psnr", "ssim"), min_length=1)
+
+    @field_validator("names")
+    @classmethod
+    def _registered(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        from ipt_bench.core.errors import ConfigError
+        from ipt_bench.metrics.registry import check_metric_names
+
+        try:
+            return check_metric_names(names)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.problem} ({exc.fix})") from None
 
 
 class StageOverrides(_Strict):
@@ -147,10 +198,11 @@ class StageOverrides(_Strict):
 
 
 class ReportRef(_Strict):
-    """The report this suite feeds."""
+    """The report this suite feeds; ``kind`` names a registered report kind (its tables and
+    figures), checked by ``ipt-bench run`` before anything runs."""
 
     name: str
-    kind: ReportKind
+    kind: str
 
 
 class TrainData(_Strict):
@@ -165,12 +217,12 @@ class Suite(_Strict):
 
     name: str
     description: str = ""
-    profile: ProfileName = "cpu"
+    profile: str = "cpu"
     variants: tuple[VariantEntry, ...] = Field(min_length=1)
     tasks: TaskBlock
     seeds: tuple[int, ...] = Field(default=(0,), min_length=1)
     metrics: Metrics = Metrics()
-    profiles: dict[ProfileName, StageOverrides] = Field(default_factory=dict)
+    profiles: dict[str, StageOverrides] = Field(default_factory=dict)
     train_data: TrainData = TrainData()
     report: ReportRef | None = None
     #: A folder of official IPT weights (IPT_sr2.pt, IPT_denoise30.pt, IPT_derain.pt, ...): each one
@@ -183,6 +235,18 @@ class Suite(_Strict):
         if not _SLUG.match(name):
             raise ValueError("use lowercase letters, digits, '-', '_' or '.' (it names folders)")
         return name
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, name: str) -> str:
+        return check_profile_name(name)
+
+    @field_validator("profiles")
+    @classmethod
+    def _known_profiles(cls, profiles: dict[str, StageOverrides]) -> dict[str, StageOverrides]:
+        for name in profiles:
+            check_profile_name(name)
+        return profiles
 
     @field_validator("variants", mode="before")
     @classmethod

@@ -4,7 +4,8 @@ Layout (read by ``ipt_bench.report``)::
 
     <out>/suite.yaml  <out>/run.json  <out>/plan.json
     <out>/nodes/<key>/record.json    key, kind, spec, status, error, seconds, provenance, times
-    <out>/nodes/<key>/rows.parquet   eval nodes: per-image rows
+    <out>/nodes/<key>/rows.parquet   eval nodes: per-image rows (``ipt_bench.core.rows`` schema)
+    <out>/nodes/<key>/crops/         eval nodes: <image>.{input,output,target}.png crops for reports
     <out>/nodes/<key>/train/         training nodes: run_training's out_dir
 
 ``record.json`` is written last: a node is done only when its record says so and every file the
@@ -87,6 +88,7 @@ class ResultsStore:
         self.record_path(key).unlink(missing_ok=True)
         self.rows_path(key).unlink(missing_ok=True)
         shutil.rmtree(node / "train", ignore_errors=True)
+        shutil.rmtree(node / "crops", ignore_errors=True)
 
     def write_if_changed(self, name: str, text: str) -> Path:
         """Write ``<out>/<name>`` only if its content differs (so reruns leave files untouched)."""

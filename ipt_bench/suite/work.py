@@ -68,6 +68,7 @@ def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = F
             "key": node.key,
             "kind": node.kind,
             "title": node.title,
+            "label": node.label,
             "spec": node.spec,
             "deps": list(node.deps),
             "status": "failed" if error else "done",
@@ -130,66 +131,36 @@ def _run_training_node(node: Node, store: ResultsStore, options: RunOptions) -> 
 
 
 def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list[str]:
-    import pandas as pd
-
-    from ipt_bench.core.tasks import Task
+    from ipt_bench.core.rows import rows_frame
     from ipt_bench.eval.evaluate import evaluate
+    from ipt_bench.eval.spec import EvalSpec, result_rows
 
-    spec = node.spec
-    task = Task.parse(spec["task"])
+    spec = EvalSpec.from_json(node.spec)
     progress = ProgressFile(store.progress_path(node.key))
     counter = itertools.count(1)
+    checkpoint = store.train_dir(node.deps[0]) if spec.trained else spec.checkpoint
     result = evaluate(
-        task=task,
-        dataset=spec["dataset"],
-        model=spec["model"],
-        checkpoint=store.train_dir(node.deps[0]) if node.deps else spec.get("checkpoint"),
-        task_idx=0 if node.deps else None,
-        channel=spec["channel"],
-        y_rounding=spec["y_rounding"],
+        task=spec.parsed_task,
+        dataset=spec.dataset,
+        model=None if checkpoint else spec.model,
+        checkpoint=Path(checkpoint) if checkpoint else None,
+        task_idx=0 if spec.trained else None,
+        channel=spec.channel,
+        y_rounding=spec.y_rounding,
         data_root=Path(options.data_root) if options.data_root else None,
-        allow_partial=spec["allow_partial"],
-        seed=spec["noise_seed"],
-        max_images=spec.get("max_images"),
+        allow_partial=spec.allow_partial,
+        noise_mode=spec.noise_mode,
+        seed=spec.noise_seed,
+        max_images=spec.max_images,
+        metrics=spec.metrics,
+        crops_dir=store.node_dir(node.key),
         device=_device(options.device),
         on_image=lambda _row: progress.update(next(counter)),
     )
-    protocol = result.protocol
-    rows = [
-        {
-            "suite": spec["suite"],
-            "variant": spec["variant"],
-            "task": task.name,
-            "task_kind": task.kind,
-            "dataset": spec["dataset"],
-            "scale": task.scale,
-            "sigma": task.sigma,
-            "seed": spec["seed"],
-            "image": row["image"],
-            "psnr": float(row["psnr"]),
-            "ssim": float(row["ssim"]),
-            "seconds": float(row["seconds"]),
-            "channel": protocol.get("channel"),
-            "y_rounding": protocol.get("y_rounding"),
-            "crop_border": protocol.get("crop_border"),
-            "lr_source": protocol.get("lr_source"),
-            "noise_mode": protocol.get("noise_mode"),
-            "partial": bool(protocol.get("partial")),
-            "subset": protocol.get("subset", ""),
-            "profile": spec["profile"],
-            "train_sigmas": spec["train_sigmas"],
-            "contrastive_weight": spec["contrastive_weight"],
-            "data_fraction": spec["data_fraction"],
-            "cell_key": node.key,
-        }
-        for row in result.rows
-    ]
-    frame = pd.DataFrame(rows).astype(
-        {"sigma": "float64", "contrastive_weight": "float64", "data_fraction": "float64"}
-    )
+    rows = result_rows(spec, result, variant=node.label or spec.model or "", cell_key=node.key)
     with atomic_path(store.rows_path(node.key)) as tmp:
-        frame.to_parquet(tmp, index=False)
-    return ["rows.parquet"]
+        rows_frame(rows, spec.metrics).to_parquet(tmp, index=False)
+    return ["rows.parquet", *result.saved]
 
 
 def _device(wanted: str) -> str:
