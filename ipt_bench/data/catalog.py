@@ -1,117 +1,54 @@
-"""Named datasets: what each is for, where it lies, how its files are laid out, and its manifest.
+"""Named datasets resolved on disk: find a dataset under the data roots, pair its images, check
+them against its manifest, and report its status.
 
-A dataset is looked for under several data roots, in order: the explicit ``data_root``
-(``--data-root``), ``$IPT_BENCH_DATA``, then ``<cache>/data`` (``<cache>`` is
-``$IPT_BENCH_CACHE`` or the user cache dir). Accepted layouts, for a dataset folder ``F``:
-
-- ``standard``: ``F/HR/*.png`` with optional ``F/LR_bicubic/X<s>/<name>x<s>.png``; for rain sets
-  ``F/rain/<n>.png`` + ``F/norain/<n>.png``.
-- ``edsr-benchmark``: the same below ``<root>/benchmark/F``.
-- ``prenet``: ``F/rainy/rain-<n>.png`` + ``F/norain-<n>.png``; ``prenet-flat``: both side by side.
-- ``flat``: images directly in ``F``.
-
-Item names are normalised so packagings match: ``img001`` -> ``img_001``, ``rain-001`` -> ``001``.
-The embedded sets are built from scikit-image's bundled images on first use (see ``embedded``).
-Any folder of images is also a dataset (kind ``train``) when given by path.
+The registry of named datasets is :mod:`ipt_bench.data.datasets`, the folder layouts
+:mod:`ipt_bench.data.layouts`; their public names are re-exported here. The embedded sets are
+built from scikit-image's bundled images on first use (see ``embedded``). Any folder of images is
+also a dataset (kind ``train``) when given by path.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
 from ipt_bench.core.errors import DatasetError
 from ipt_bench.core.hashing import sha256_file
-from ipt_bench.core.tasks import TaskKind
 from ipt_bench.data import embedded
+from ipt_bench.data.datasets import (  # noqa: F401 -- re-exported: the catalog's public names
+    _LIST_LIMIT,
+    ALL_TASKS,
+    ENV_CACHE,
+    ENV_DATA,
+    IMAGE_SUFFIXES,
+    MANIFEST_COLUMNS,
+    ColorMode,
+    DatasetItem,
+    DatasetKind,
+    DatasetSpec,
+    ResolvedDataset,
+    cache_dir,
+    candidate_roots,
+    default_download_root,
+    get_spec,
+    list_datasets,
+    register_dataset,
+    unregister_dataset,
+)
 from ipt_bench.data.images import image_pixel_sha256, read_image
-
-DatasetKind = Literal["paired_sr", "clean", "rain", "train"]
-ColorMode = Literal["rgb", "gray", "mixed"]
-
-ENV_DATA = "IPT_BENCH_DATA"
-ENV_CACHE = "IPT_BENCH_CACHE"
-IMAGE_SUFFIXES = frozenset({".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"})
-MANIFEST_COLUMNS = ("dataset", "path", "sha256", "width", "height", "mode", "pixel_sha256")
-ALL_TASKS: tuple[TaskKind, ...] = ("sr", "denoise", "derain")
-_LIST_LIMIT = 10
-
-_LR_DIR = re.compile(r"x(\d+)", re.IGNORECASE)
-_URBAN_NAME = re.compile(r"img_?(\d+)", re.IGNORECASE)
-_RAIN_NAME = re.compile(r"(no)?rain-(.+)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """A named dataset: its use, expected size and the manifest of its files.
-
-    ``manifest`` is a TSV with :data:`MANIFEST_COLUMNS` whose paths start with the dataset
-    folder; ``manifest_complete`` is False when it lists only part of the set (Rain100L).
-    """
-
-    name: str
-    kind: DatasetKind
-    tasks: tuple[TaskKind, ...]
-    n_expected: int
-    color: ColorMode
-    description: str
-    aliases: tuple[str, ...] = ()
-    manifest: Traversable | None = None
-    manifest_complete: bool = True
-    embedded: bool = False
-
-    @property
-    def unit(self) -> str:
-        """What one item is called in messages: ``pairs`` for rain sets, else ``images``."""
-        return "pairs" if self.kind == "rain" else "images"
-
-    @property
-    def folder_names(self) -> tuple[str, ...]:
-        """Folder names this dataset may be stored under."""
-        return (self.name, *self.aliases)
-
-
-@dataclass(frozen=True)
-class DatasetItem:
-    """One image of a dataset: the clean image and its stored degraded versions.
-
-    ``degraded_paths`` holds MATLAB LR files keyed ``x2``/``x3``/``x4`` for SR sets, and the rainy
-    image keyed ``rain`` for deraining sets.
-    """
-
-    name: str
-    clean_path: Path
-    degraded_paths: dict[str, Path] = field(default_factory=dict, hash=False)
-
-
-@dataclass(frozen=True)
-class ResolvedDataset:
-    """A dataset found on disk. ``root`` is the dataset's own folder; ``items`` are sorted by name."""
-
-    name: str
-    root: Path
-    layout: str
-    items: list[DatasetItem] = field(hash=False)
-    n_expected: int
-    spec: DatasetSpec
-
-    @property
-    def n_found(self) -> int:
-        """How many items (images, or pairs for rain sets) were found."""
-        return len(self.items)
-
-    @property
-    def partial(self) -> bool:
-        """True when fewer items than expected were found (allowed only with ``allow_partial``)."""
-        return self.n_found < self.n_expected
+from ipt_bench.data.layouts import (  # noqa: F401 -- re-exported
+    _child,
+    _is_image,
+    _pair,
+    _scan,
+    classify,
+    locate_in_root,
+    normalise_item_name,
+)
 
 
 @dataclass(frozen=True)
@@ -166,239 +103,6 @@ class VerifyReport:
         if self.unlisted:
             parts.append(f"{len(self.unlisted)} not in the (partial) manifest")
         return ", ".join(parts)
-
-
-def _manifest(name: str) -> Traversable:
-    return files("ipt_bench.data").joinpath("manifests", f"{name}.tsv")
-
-
-def _builtin_specs() -> list[DatasetSpec]:
-    specs = [
-        DatasetSpec("Set5", "paired_sr", ("sr",), 5, "rgb", "Set5 SR test set (HR + MATLAB LR x2/x3/x4)"),
-        DatasetSpec("Set14", "paired_sr", ("sr",), 14, "mixed", "Set14 SR test set (bridge.png is gray)"),
-        DatasetSpec(
-            "B100", "paired_sr", ("sr",), 100, "rgb", "BSD100 SR test set (BSDS300 test)", ("BSD100",)
-        ),
-        DatasetSpec("Urban100", "paired_sr", ("sr", "denoise"), 100, "rgb", "Urban100 SR / colour denoising"),
-        DatasetSpec("BSD68", "clean", ("denoise",), 68, "gray", "BSD68 gray denoising test set"),
-        DatasetSpec("CBSD68", "clean", ("denoise",), 68, "rgb", "CBSD68 colour denoising test set"),
-        DatasetSpec(
-            "Rain100L",
-            "rain",
-            ("derain",),
-            100,
-            "rgb",
-            "Rain100L deraining test pairs (JORDER 100-pair split)",
-            manifest_complete=False,
-        ),
-        DatasetSpec("T91", "train", ALL_TASKS, 91, "rgb", "T91 training images (Yang et al.)"),
-    ]
-    specs = [_with_manifest(spec) for spec in specs]
-    for info in embedded.EMBEDDED_SETS.values():
-        specs.append(
-            DatasetSpec(
-                info.name,
-                "train" if info.training else "clean",
-                info.tasks,
-                len(info.images),
-                "mixed",
-                info.description,
-                embedded=True,
-            )
-        )
-    return specs
-
-
-def _with_manifest(spec: DatasetSpec) -> DatasetSpec:
-    return dataclasses.replace(spec, manifest=_manifest(spec.name))
-
-
-_REGISTRY: dict[str, DatasetSpec] = {spec.name: spec for spec in _builtin_specs()}
-
-
-def register_dataset(spec: DatasetSpec, *, replace: bool = False) -> None:
-    """Add a dataset to the catalog (e.g. a private test set with its own manifest)."""
-    if not replace and spec.name.lower() in {n.lower() for n in _REGISTRY}:
-        raise DatasetError(
-            f"dataset {spec.name} is already registered", "pick another name or pass replace=True"
-        )
-    _REGISTRY[spec.name] = spec
-
-
-def unregister_dataset(name: str) -> None:
-    """Remove a dataset added with :func:`register_dataset` (no-op if absent)."""
-    _REGISTRY.pop(name, None)
-
-
-def list_datasets() -> list[DatasetSpec]:
-    """Every registered dataset, in registration order."""
-    return list(_REGISTRY.values())
-
-
-def get_spec(name: str) -> DatasetSpec:
-    """The dataset registered as ``name`` (case-insensitive; aliases such as BSD100 accepted)."""
-    wanted = name.lower()
-    for spec in _REGISTRY.values():
-        if wanted in (n.lower() for n in spec.folder_names):
-            return spec
-    raise DatasetError(
-        f"unknown dataset {name!r}",
-        f"use one of: {', '.join(_REGISTRY)}; or give the path of a folder of images",
-    )
-
-
-def cache_dir() -> Path:
-    """``$IPT_BENCH_CACHE`` if set, else the user cache dir of ipt-bench."""
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("ipt-bench"))
-
-
-def default_download_root() -> Path:
-    """Where downloads go by default (the last data root searched): ``<cache>/data``."""
-    return cache_dir() / "data"
-
-
-def candidate_roots(data_root: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:
-    """The data roots searched, in order, each with the label of where it came from."""
-    roots: list[tuple[str, Path]] = []
-    if data_root is not None:
-        roots.append(("--data-root", Path(data_root).expanduser()))
-    env = os.environ.get(ENV_DATA)
-    if env:
-        roots.append((ENV_DATA, Path(env).expanduser()))
-    roots.append(("cache", default_download_root()))
-    return roots
-
-
-# --- layouts ---------------------------------------------------------------------------------
-
-
-def _child(parent: Path, name: str) -> Path | None:
-    """``parent/name`` matched case-insensitively, or None."""
-    exact = parent / name
-    if exact.exists():
-        return exact
-    if not parent.is_dir():
-        return None
-    lowered = name.lower()
-    for entry in parent.iterdir():
-        if entry.name.lower() == lowered:
-            return entry
-    return None
-
-
-def _has_images(folder: Path) -> bool:
-    return any(_is_image(p) for p in folder.iterdir())
-
-
-def _is_image(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-
-
-def locate_in_root(spec: DatasetSpec, root: Path) -> tuple[Path, str] | None:
-    """The dataset folder under ``root`` and its layout (e.g. ``standard``), or None."""
-    if not root.is_dir():
-        return None
-    benchmark = _child(root, "benchmark")
-    for name in spec.folder_names:
-        folder = _child(root, name)
-        if folder is not None and folder.is_dir():
-            if any(_child(folder, sub) for sub in ("HR", "norain", "rain")):
-                return folder, "standard"
-            if _child(folder, "rainy") is not None:
-                return folder, "prenet"
-            if _has_images(folder):
-                return folder, "prenet-flat" if spec.kind == "rain" else "flat"
-        if benchmark is not None:
-            folder = _child(benchmark, name)
-            if folder is not None and _child(folder, "HR") is not None:
-                return folder, "edsr-benchmark"
-    return None
-
-
-def normalise_item_name(stem: str) -> str:
-    """Canonical item name: Urban100 ``img001``/``img_001`` -> ``img_001``; others unchanged."""
-    match = _URBAN_NAME.fullmatch(stem)
-    return f"img_{int(match.group(1)):03d}" if match else stem
-
-
-def classify(rel: PurePosixPath, layout: str) -> tuple[str, str] | None:
-    """``(item name, role)`` of a file at ``rel`` (relative to the dataset folder), or None.
-
-    Roles: ``clean``, ``x2``/``x3``/``x4`` (MATLAB LR), ``rain``.
-    """
-    parts = [p.lower() for p in rel.parts[:-1]]
-    stem = rel.stem
-    if layout in ("standard", "edsr-benchmark"):
-        if parts in (["hr"], ["norain"]):
-            return normalise_item_name(stem), "clean"
-        if parts == ["rain"]:
-            return normalise_item_name(stem), "rain"
-        if len(parts) == 2 and parts[0] == "lr_bicubic" and (scale := _LR_DIR.fullmatch(parts[1])):
-            suffix = f"x{scale.group(1)}"
-            if stem.lower().endswith(suffix):
-                return normalise_item_name(stem[: -len(suffix)]), suffix
-        return None
-    if layout == "flat":
-        return (normalise_item_name(stem), "clean") if not parts else None
-    if layout in ("prenet", "prenet-flat"):
-        match = _RAIN_NAME.fullmatch(stem)
-        if match is None:
-            return None
-        if match.group(1) and not parts:
-            return match.group(2), "clean"
-        if not match.group(1) and parts == (["rainy"] if layout == "prenet" else []):
-            return match.group(2), "rain"
-        return None
-    raise ValueError(f"unknown layout {layout!r}")
-
-
-@dataclass
-class _Scan:
-    files: dict[tuple[str, str], Path]
-    duplicates: list[tuple[Path, Path]]
-    unrecognised: list[Path]
-
-
-def _scan(folder: Path, layout: str) -> _Scan:
-    scan = _Scan({}, [], [])
-    for path in sorted(folder.rglob("*")):
-        if not _is_image(path):
-            continue
-        key = classify(PurePosixPath(path.relative_to(folder).as_posix()), layout)
-        if key is None:
-            scan.unrecognised.append(path)
-        elif key in scan.files:
-            scan.duplicates.append((scan.files[key], path))
-        else:
-            scan.files[key] = path
-    return scan
-
-
-def _pair(spec: DatasetSpec, scan: _Scan) -> tuple[list[DatasetItem], list[str]]:
-    """Group files into items; return the items and a description of every unpaired file."""
-    groups: dict[str, dict[str, Path]] = {}
-    for (item, role), path in scan.files.items():
-        groups.setdefault(item, {})[role] = path
-    items, unpaired = [], []
-    for name in sorted(groups):
-        roles = groups[name]
-        clean = roles.pop("clean", None)
-        if clean is None:
-            kind = "rainy image" if "rain" in roles else "LR image"
-            partner = "norain" if "rain" in roles else "HR"
-            unpaired += [f"{kind} {path} has no {partner} image" for path in roles.values()]
-            continue
-        if spec.kind == "rain" and "rain" not in roles:
-            unpaired.append(f"clean image {clean} has no rainy image")
-            continue
-        items.append(DatasetItem(name, clean, dict(sorted(roles.items()))))
-    unpaired += [f"{a} and {b} are the same image {a.stem!r}" for a, b in scan.duplicates]
-    return items, unpaired
 
 
 # --- manifests -------------------------------------------------------------------------------
@@ -520,7 +224,7 @@ def resolve_dataset(
 
 
 def _all_names() -> set[str]:
-    return {n.lower() for spec in _REGISTRY.values() for n in spec.folder_names}
+    return {n.lower() for spec in list_datasets() for n in spec.folder_names}
 
 
 def _check_count(spec: DatasetSpec, folder: Path, items: list[DatasetItem], allow_partial: bool) -> None:
