@@ -82,7 +82,7 @@ def _check_report_kind(suite) -> None:
 
 def _build_report(summary, report_dir: Path, console) -> None:
     """Build the report, unless the one in ``report_dir`` was built from exactly these results
-    by this code (a fully cached rerun then costs no model re-runs for the crop figures)."""
+    by this code (a fully cached rerun then rewrites nothing)."""
     import json
 
     from ipt_bench.core.atomic import atomic_write_text

@@ -20,7 +20,7 @@ from ipt_bench.core.errors import ConfigError
 from ipt_bench.core.provenance import collect_provenance
 from ipt_bench.suite.display import RunDisplay, plan_table
 from ipt_bench.suite.executors import NodeExecutor, make_executor
-from ipt_bench.suite.loader import check_suite_names, load_suite
+from ipt_bench.suite.loader import check_suite_names, load_suite_with_origins
 from ipt_bench.suite.planner import Plan, build_plan, plan_fingerprint
 from ipt_bench.suite.schema import Suite
 from ipt_bench.suite.store import ResultsStore
@@ -67,11 +67,11 @@ def run_suite(
     """Run (or with ``dry_run`` just show) a suite into ``out`` (default ``results/<suite>``).
     ``check_suite`` may reject the loaded suite (one-line error) before anything runs."""
     console = console or Console()
-    suite = load_suite(suite_path, check_names=False)
+    suite, origins = load_suite_with_origins(suite_path)
     if check_suite is not None:
         check_suite(suite)
     store = ResultsStore(out or Path("results") / suite.name)
-    plan = _plan(suite_path, suite, store, profile or suite.profile, allow_partial)
+    plan = _plan(suite_path, suite, origins, store, profile or suite.profile, allow_partial)
     summary = RunSummary(suite=suite.name, out=store.root, plan=plan, dry_run=dry_run)
     if dry_run:
         console.print(plan_table(plan, store))
@@ -104,7 +104,12 @@ def run_suite(
 
 
 def _plan(
-    suite_path: str | Path, suite: Suite, store: ResultsStore, profile: str, allow_partial: bool
+    suite_path: str | Path,
+    suite: Suite,
+    origins: dict,
+    store: ResultsStore,
+    profile: str,
+    allow_partial: bool,
 ) -> Plan:
     """The plan, reused from ``plan.json`` when its fingerprint matches (no torch import then)."""
     fingerprint = plan_fingerprint(suite, profile, allow_partial)
@@ -113,7 +118,7 @@ def _plan(
             cached = Plan.from_json(json.loads((store.root / "plan.json").read_text(encoding="utf-8")))
             if cached.fingerprint == fingerprint:
                 return cached
-    check_suite_names(suite, suite_path)
+    check_suite_names(suite, suite_path, origins)
     plan = build_plan(suite, profile=profile, allow_partial=allow_partial)
     plan.fingerprint = fingerprint
     return plan

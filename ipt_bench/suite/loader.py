@@ -23,21 +23,30 @@ def load_suite(path: str | Path, *, check_names: bool = True) -> Suite:
     ``check_names`` also checks variant and dataset names against the registry and the catalog
     (which imports torch and timm); without it only the file's own structure is validated.
     """
+    suite, origins = load_suite_with_origins(path)
+    if check_names:
+        check_suite_names(suite, path, origins)
+    return suite
+
+
+def load_suite_with_origins(path: str | Path) -> tuple[Suite, dict[Location, Origin]]:
+    """The validated suite and where each of its keys came from (file and line), read once, for
+    a later :func:`check_suite_names` without parsing the YAML again."""
     path = Path(path)
     data, origins = _merged(path.resolve(), stack=())
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origins, path), _FIX) from None
-    if check_names:
-        check_suite_names(suite, path)
-    return suite
+    return suite, origins
 
 
-def check_suite_names(suite: Suite, path: str | Path) -> None:
-    """Check the suite's variant and dataset names; errors point at ``path``'s lines."""
+def check_suite_names(suite: Suite, path: str | Path, origins: dict[Location, Origin] | None = None) -> None:
+    """Check the suite's variant and dataset names; errors point at ``path``'s lines (``origins``
+    from :func:`load_suite_with_origins`, or read again from ``path``)."""
     path = Path(path)
-    _, origins = _merged(path.resolve(), stack=())
+    if origins is None:
+        _, origins = _merged(path.resolve(), stack=())
     _check_variants(suite, origins, path)
     _check_datasets(suite, origins, path)
 
