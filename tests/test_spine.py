@@ -131,6 +131,8 @@ def test_architecture_options_need_a_base(tmp_path, capsys):
 
 
 PLUGIN = """\
+import dataclasses
+
 import numpy as np
 import torch
 from torch import nn
@@ -138,6 +140,8 @@ from torch import nn
 from ipt_bench.metrics.registry import Metric, register_metric
 from ipt_bench.models.family import ModelFamily, register_family
 from ipt_bench.models.registry import VariantSpec, register_variant
+from ipt_bench.suite.executors import EXECUTORS, ExecutorKind, InlineExecutor
+from ipt_bench.train.profiles import get_profile, register_profile
 
 register_metric(Metric("maxerr", lambda a, b: float(np.max(np.abs(a - b))), "MaxErr", False))
 
@@ -155,6 +159,17 @@ class Shift(nn.Module):
 
 register_family(ModelFamily("shift", Shift, sizes={"one": {"bias": 0.0}}))
 register_variant(VariantSpec("shift-one", "shift", "one"))
+
+register_profile(dataclasses.replace(get_profile("smoke"), name="plug-profile"))
+
+
+class Counting(InlineExecutor):
+    def submit(self, node_json, options, force):
+        print("plug-executor ran", node_json["kind"])
+        return super().submit(node_json, options, force)
+
+
+EXECUTORS.register(ExecutorKind("plug-executor", lambda settings: Counting()))
 """
 ENTRY_POINTS = """\
 [ipt_bench.metrics]
@@ -162,6 +177,12 @@ maxerr = spine_plugin
 
 [ipt_bench.families]
 shift = spine_plugin
+
+[ipt_bench.profiles]
+plug-profile = spine_plugin
+
+[ipt_bench.executors]
+plug-executor = spine_plugin
 """
 PROBE = """\
 import json, sys
@@ -192,3 +213,17 @@ def test_third_party_metric_family_and_variant_register_through_entry_points(tmp
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["metrics"] == ["maxerr", "psnr"] and summary["maxerr"] > 30
+    # a profile and an executor are one entry each: a suite runs under both
+    suite = tmp_path / "s.yaml"
+    suite.write_text(SUITE.replace("smoke: {max_images: 2}", "plug-profile: {max_images: 1}"))
+    run = [sys.executable, "-m", "ipt_bench", "run", str(suite), "--out", str(tmp_path / "r"), "--no-report"]
+    ran = subprocess.run(
+        [*run, "--profile", "plug-profile", "--executor", "plug-executor", "--threads", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.count("plug-executor ran eval") == 2
+    assert json.loads((tmp_path / "r" / "plan.json").read_text())["profile"] == "plug-profile"
