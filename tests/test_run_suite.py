@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ipt_bench.core.rows import DEFAULT_METRICS, row_columns
 from ipt_bench.core.tasks import Task
 from ipt_bench.eval.evaluate import evaluate
-from ipt_bench.report.collect import ROW_COLUMNS
 from ipt_bench.suite.loader import load_suite
 from ipt_bench.suite.planner import build_plan
 from tests.conftest import REPO_ROOT
@@ -77,7 +77,7 @@ def test_quickstart_completes_with_every_node_done(quickstart):
 def test_rows_have_the_agreed_columns_and_the_evaluators_numbers(quickstart, tmp_path):
     out, _, _ = quickstart
     rows = pd.concat([pd.read_parquet(p) for p in (out / "nodes").glob("*/rows.parquet")], ignore_index=True)
-    assert list(rows.columns) == list(ROW_COLUMNS)
+    assert list(rows.columns) == row_columns(DEFAULT_METRICS)
     n_images = rows["image"].nunique()
     assert len(rows) == n_images * 12  # 12 eval nodes, one row per image each
     assert set(rows["variant"]) == {"ipt-tiny-con", "ipt-tiny-scratch", "bicubic", "identity"}
