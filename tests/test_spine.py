@@ -227,3 +227,23 @@ def test_third_party_metric_family_and_variant_register_through_entry_points(tmp
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.count("plug-executor ran eval") == 2
     assert json.loads((tmp_path / "r" / "plan.json").read_text())["profile"] == "plug-profile"
+
+
+def test_the_cnn_control_is_one_family_file():
+    """Network, sizes, architecture keys, initialisation and variants of the CNN all come from
+    ``ipt_bench/models/families/cnn.py``; a variant built through the registry starts as its
+    family's nearest-neighbour upsampler."""
+    import torch
+
+    from ipt_bench.models.families import cnn
+    from ipt_bench.models.family import get_family
+    from ipt_bench.models.registry import get_variant, list_variants
+
+    family = get_family("cnn")
+    assert family.build is cnn.CNNSmall and family.sizes is cnn.CNN_SIZES
+    assert family.init is cnn.CNNSmall.identity_init_
+    assert family.arch_keys == {"n_feats", "n_resblocks", "res_scale"}
+    assert {v.name for v in list_variants("cnn-*")} == {f"cnn-{size}" for size in cnn.CNN_SIZES}
+    model = get_variant("cnn-tiny").build_model([2])
+    x = torch.rand(1, 3, 8, 8) * 255
+    assert torch.allclose(model(x), x.repeat_interleave(2, 2).repeat_interleave(2, 3), atol=1e-3)
