@@ -1,19 +1,46 @@
-"""Paired comparison of two variants on the same images: bootstrap CI of the mean difference."""
+"""Paired comparisons of trained models on the same images, with a test chosen by the sample size.
+
+The unit compared is a *model*: a variant plus its training setting (train sigma(s), contrastive
+weight, data fraction), never a variant pooled over settings. Two models are paired on the same
+evaluation cell (task, dataset, scale, test sigma, metric protocol) and image. Training seeds and
+images are the two sources of variance: with >= 2 seeds the effect is tested on the per-seed mean
+differences (the seed is the experimental unit, so one lucky seed cannot make a verdict); with a
+single seed the test runs over images and the verdict is marked provisional.
+
+Test by number of units n (seeds, or images when there is one seed), see :func:`paired_test`:
+
+* n <= 5: Student t-test, t interval. A sign-flip test cannot reach p < 0.05 there (its smallest
+  two-sided p-value is 2 / 2**n >= 0.0625), so a distribution-free test would never detect anything.
+* 6 <= n <= 16: exact sign-flip permutation test over all 2**n flips; CI by inverting that test.
+* 17 <= n < 30: the same test on a seeded Monte-Carlo sample of flips; CI by inverting it.
+* n >= 30: Monte-Carlo sign-flip p-value; BCa bootstrap CI (scipy.stats.bootstrap).
+
+p-values are Holm-adjusted over every comparison of one report (:func:`holm`); each comparison
+also states its minimum detectable effect (:func:`minimum_detectable_effect`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.report.paired_tests import minimum_detectable_effect, paired_test
 
 A_BETTER = "A better"
 B_BETTER = "B better"
 NO_DIFFERENCE = "no significant difference"
-PAIR_COLUMNS = [
+ALPHA = 0.05
+# What identifies a trained model besides its seed; all null for untrained baselines (identity, bicubic).
+MODEL_COLUMNS = ("variant", "train_sigmas", "contrastive_weight", "data_fraction")
+SETTING_LABELS = {"train_sigmas": "train σ", "contrastive_weight": "λ", "data_fraction": "data"}
+# An evaluation cell: two models are compared only on rows that agree on all of these.
+CELL_COLUMNS = [
     "task",
     "dataset",
     "scale",
@@ -21,126 +48,304 @@ PAIR_COLUMNS = [
     "channel",
     "y_rounding",
     "crop_border",
+    "lr_source",
     "noise_mode",
-    "image",
 ]
+ModelKey = tuple  # (variant, train_sigmas, contrastive_weight, data_fraction), None for unset settings
 
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """Mean of per-image differences ``A - B`` with a percentile bootstrap CI and a verdict."""
+    """Model A minus model B on shared images: effect, CI, the test used, raw and Holm-adjusted p, MDE."""
 
     a: str
     b: str
+    context: str
     metric: str
     n_images: int
+    n_seeds: int
+    level: str  # "seed" (per-seed mean differences tested) or "image" (one seed, images tested)
     mean_diff: float
     ci_low: float
     ci_high: float
+    ci_method: str
+    test: str
+    p_value: float
+    p_adjusted: float
+    mde: float
     share_a_better: float
+    provisional: bool
     verdict: str
 
+    @property
+    def significant(self) -> bool:
+        """Holm-adjusted p below 0.05."""
+        return bool(self.p_adjusted < ALPHA)
+
     def summary(self) -> str:
-        """One readable sentence, e.g. ``ipt vs cnn: +0.31 dB [0.12, 0.50], A better on 80% of 20 images``."""
-        who = {A_BETTER: f"{self.a} better", B_BETTER: f"{self.b} better"}.get(self.verdict, NO_DIFFERENCE)
+        """One compact line, e.g. ``a vs b (psnr): +0.310 [95% CI +0.12, +0.50], p_Holm 0.004: a better``."""
+        who = {A_BETTER: f"{self.a} better", B_BETTER: f"{self.b} better"}.get(self.verdict, self.verdict)
         return (
-            f"{self.a} vs {self.b} ({self.metric}): mean difference {self.mean_diff:+.3f} "
-            f"[95% CI {self.ci_low:+.3f}, {self.ci_high:+.3f}], {self.a} ahead on "
-            f"{100 * self.share_a_better:.0f}% of {self.n_images} images: {who}"
+            f"{self.a} vs {self.b} ({self.metric}, {self.context}): mean difference {self.mean_diff:+.3f} "
+            f"[95% CI {self.ci_low:+.3f}, {self.ci_high:+.3f}], {self.n_images} images x {self.n_seeds} "
+            f"seeds, {self.test}, p {self.p_value:.3g}, Holm p {self.p_adjusted:.3g}: {who}"
         )
 
 
-def verdict(ci_low: float, ci_high: float) -> str:
-    """``A better`` if the CI lies above 0, ``B better`` if below, else no significant difference."""
-    if ci_low > 0:
-        return A_BETTER
-    if ci_high < 0:
-        return B_BETTER
-    return NO_DIFFERENCE
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values (NaN entries stay NaN and are not counted in the family).
+
+    Written here because scipy.stats only offers Benjamini-Hochberg/Yekutieli
+    (``false_discovery_control``); Holm controls the family-wise error rate, which suits a
+    report whose every "better" verdict a reader takes at face value, and is five lines.
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
 
 
-def paired_bootstrap(
-    a: np.ndarray,
-    b: np.ndarray,
+def verdict(p_adjusted: float, mean_diff: float, alpha: float = ALPHA) -> str:
+    """``A better``/``B better`` when the adjusted p is below ``alpha``, by the sign of the effect."""
+    if not np.isfinite(p_adjusted) or p_adjusted >= alpha or mean_diff == 0:
+        return NO_DIFFERENCE
+    return A_BETTER if mean_diff > 0 else B_BETTER
+
+
+def adjust_holm(comparisons: Sequence[PairedComparison]) -> list[PairedComparison]:
+    """Holm-adjust the p-values of one report's comparisons together and set their verdicts."""
+    adjusted = holm([c.p_value for c in comparisons])
+    return [
+        replace(c, p_adjusted=float(p), verdict=verdict(float(p), c.mean_diff))
+        for c, p in zip(comparisons, adjusted, strict=True)
+    ]
+
+
+def compare_differences(
+    diffs: np.ndarray,
     *,
     names: tuple[str, str] = ("A", "B"),
+    context: str = "",
     metric: str = "psnr",
-    n_resamples: int = 10_000,
-    confidence: float = 0.95,
+    trained: bool = True,
     seed: int = 0,
 ) -> PairedComparison:
-    """Percentile bootstrap of ``mean(a - b)`` over paired images, resampled with a seeded Generator."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+    """Test a ``seeds x images`` matrix of paired differences A - B (a single comparison: p not adjusted).
+
+    With >= 2 rows the per-seed means are the units tested; with one row the images are, and a
+    comparison involving a trained model is then provisional.
+    """
+    diffs = np.atleast_2d(np.asarray(diffs, dtype=float))
+    if diffs.ndim != 2 or diffs.shape[1] < 2 or diffs.shape[0] < 1 or not np.isfinite(diffs).all():
         raise IptBenchError(
-            f"paired comparison {names[0]} vs {names[1]} needs two equally long 1-D score lists "
-            f"of >= 2 images, "
-            f"got shapes {a.shape} and {b.shape}",
-            "compare variants evaluated on the same images (same task, dataset and protocol)",
+            f"paired comparison {names[0]} vs {names[1]} needs finite differences on >= 2 images, "
+            f"got shape {diffs.shape}",
+            "compare models evaluated on the same images (same task, dataset and protocol)",
         )
-    diffs = a - b
-    result = stats.bootstrap(
-        (diffs,),
-        np.mean,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        vectorized=True,
-        rng=np.random.default_rng(seed),
-    )
-    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    n_seeds, n_images = diffs.shape
+    units = diffs.mean(axis=1) if n_seeds >= 2 else diffs[0]
+    result = paired_test(units, seed=seed)
+    mean = float(units.mean())
     return PairedComparison(
         a=names[0],
         b=names[1],
+        context=context,
         metric=metric,
-        n_images=int(diffs.size),
-        mean_diff=float(diffs.mean()),
-        ci_low=low,
-        ci_high=high,
-        share_a_better=float(np.mean(diffs > 0)),
-        verdict=verdict(low, high),
+        n_images=int(n_images),
+        n_seeds=int(n_seeds),
+        level="seed" if n_seeds >= 2 else "image",
+        mean_diff=mean,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        ci_method=result.ci_method,
+        test=result.test,
+        p_value=result.p_value,
+        p_adjusted=result.p_value,
+        mde=minimum_detectable_effect(units),
+        share_a_better=float(np.mean(diffs.mean(axis=0) > 0)),
+        provisional=trained and n_seeds < 2,
+        verdict=verdict(result.p_value, mean),
     )
 
 
-def compare_variants(
-    rows: pd.DataFrame, a: str, b: str, *, metric: str = "psnr", n_resamples: int = 10_000, seed: int = 0
-) -> PairedComparison:
-    """Pair variant ``a`` and ``b`` rows per image (seeds averaged per image first) and bootstrap."""
-    per_image = rows.groupby(["variant", *PAIR_COLUMNS], dropna=False)[metric].mean().reset_index()
-    left = per_image[per_image["variant"] == a].drop(columns="variant")
-    right = per_image[per_image["variant"] == b].drop(columns="variant")
-    paired = left.merge(right, on=PAIR_COLUMNS, suffixes=("_a", "_b"))
-    if len(paired) < 2:
+def model_keys(rows: pd.DataFrame) -> pd.Series:
+    """The model of each row as a tuple over MODEL_COLUMNS, with unset settings ("", NaN) as None."""
+    # Plain lists: Series.map would turn None back into NaN in a float column.
+    columns = [
+        [str(v) for v in rows[c]] if c == "variant" else [_setting_value(v) for v in rows[c]]
+        for c in MODEL_COLUMNS
+    ]
+    return pd.Series(list(zip(*columns, strict=True)), index=rows.index, dtype=object)
+
+
+def is_trained(key: ModelKey) -> bool:
+    """Whether a model has a training setting (untrained baselines such as identity have none)."""
+    return any(value is not None for value in key[1:])
+
+
+def model_labels(keys: Sequence[ModelKey]) -> dict[ModelKey, str]:
+    """Readable labels: the variant plus only the settings that vary among ``keys``.
+
+    ``ipt-tiny-con (train σ=30)``; an untrained baseline is just its variant name.
+    """
+    keys = list(dict.fromkeys(keys))
+    varying = [
+        position
+        for position, column in enumerate(MODEL_COLUMNS[1:], start=1)
+        if len({key[position] for key in keys if is_trained(key)}) > 1
+    ]
+    labels = {}
+    for key in keys:
+        extras = [
+            f"{SETTING_LABELS[MODEL_COLUMNS[p]]}={_format_setting(key[p])}"
+            for p in varying
+            if key[p] is not None
+        ]
+        labels[key] = f"{key[0]} ({', '.join(extras)})" if extras else str(key[0])
+    return labels
+
+
+def comparable(a: ModelKey, b: ModelKey) -> bool:
+    """Models worth pairing: fine-tuned on the same noise levels, or one an untrained baseline.
+
+    Contrastive weight and data fraction are what variants (and the lambda / data-fraction
+    studies) differ in, so they may differ; a model trained at sigma 30 is not set against one
+    trained at sigma 50 unless a question asks for it.
+    """
+    if a == b:
+        return False
+    return not is_trained(a) or not is_trained(b) or _same(a[1], b[1])
+
+
+def select_models(keys: Sequence[ModelKey], selector: Mapping[str, object]) -> list[ModelKey]:
+    """Models whose MODEL_COLUMNS match every ``column: value`` of ``selector`` (values as in the rows)."""
+    unknown = sorted(set(selector) - set(MODEL_COLUMNS))
+    if unknown:
         raise IptBenchError(
-            f"variants {a!r} and {b!r} share {len(paired)} scored images under the same protocol",
-            "compare variants evaluated on the same task, dataset, images and metric protocol",
+            f"model selector names unknown columns {unknown}", f"use only {', '.join(MODEL_COLUMNS)}"
         )
-    return paired_bootstrap(
-        paired[f"{metric}_a"].to_numpy(),
-        paired[f"{metric}_b"].to_numpy(),
-        names=(a, b),
-        metric=metric,
-        n_resamples=n_resamples,
-        seed=seed,
-    )
+    wanted = {MODEL_COLUMNS.index(c): _setting_value(v) for c, v in selector.items()}
+    return [k for k in dict.fromkeys(keys) if all(_same(k[p], v) for p, v in wanted.items())]
+
+
+def compare_pairs(
+    rows: pd.DataFrame,
+    pairs: Sequence[tuple[ModelKey, ModelKey]],
+    *,
+    metric: str = "psnr",
+    seed: int = 0,
+) -> list[PairedComparison]:
+    """Compare each (A, B) model pair in every evaluation cell that scored both; Holm over all of them."""
+    if rows.empty or not pairs:
+        return []
+    rows = rows.assign(_model=model_keys(rows))
+    labels = model_labels(list(rows["_model"]))
+    results = []
+    for cell, group in rows.groupby(CELL_COLUMNS, dropna=False, sort=True):
+        present = set(group["_model"])
+        context = f"{cell[0]} on {cell[1]}"
+        for a, b in pairs:
+            if a not in present or b not in present:
+                continue
+            diffs = _paired_differences(group, a, b, metric)
+            if diffs is None:
+                continue  # no common images (or seeds): nothing to pair in this cell
+            results.append(
+                compare_differences(
+                    diffs,
+                    names=(labels[a], labels[b]),
+                    context=context,
+                    metric=metric,
+                    trained=is_trained(a) or is_trained(b),
+                    seed=seed,
+                )
+            )
+    return adjust_holm(results)
+
+
+def pair_comparisons(
+    rows: pd.DataFrame, *, metric: str = "psnr", seed: int = 0, max_pairs: int = 30
+) -> list[PairedComparison]:
+    """Every comparable pair of models (same training setting, or vs a baseline), at most ``max_pairs``
+    model pairs, compared in each evaluation cell; Holm-adjusted together."""
+    if rows.empty:
+        return []
+    keys = sorted(set(model_keys(rows)), key=lambda k: tuple("" if v is None else str(v) for v in k))
+    pairs = [
+        (b, a) if is_trained(b) and not is_trained(a) else (a, b)  # a trained model is A, a baseline B
+        for a, b in itertools.combinations(keys, 2)
+        if comparable(a, b)
+    ][:max_pairs]
+    return compare_pairs(rows, pairs, metric=metric, seed=seed)
 
 
 def all_pair_comparisons(
     rows: pd.DataFrame, *, metric: str = "psnr", seed: int = 0, max_pairs: int = 30
 ) -> pd.DataFrame:
-    """Every pair of variants within each (task, dataset), at most ``max_pairs`` in all, as a table."""
-    records = []
-    for (task, dataset), group in rows.groupby(["task", "dataset"], sort=True):
-        variants = sorted(group["variant"].astype(str).unique())
-        for i, first in enumerate(variants):
-            for second in variants[i + 1 :]:
-                if len(records) >= max_pairs:
-                    return pd.DataFrame.from_records(records)
-                try:
-                    result = compare_variants(group, first, second, metric=metric, seed=seed)
-                except IptBenchError:
-                    continue  # the two variants were not scored on common images; nothing to pair
-                records.append(
-                    {"task": task, "dataset": dataset, **result.__dict__, "summary": result.summary()}
-                )
-    return pd.DataFrame.from_records(records)
+    """:func:`pair_comparisons` as a table, one row per comparison (with a ``summary`` line)."""
+    comparisons = pair_comparisons(rows, metric=metric, seed=seed, max_pairs=max_pairs)
+    return comparisons_frame(comparisons)
+
+
+def comparisons_frame(comparisons: Sequence[PairedComparison]) -> pd.DataFrame:
+    """A list of comparisons as a DataFrame (fields plus ``significant`` and ``summary``)."""
+    return pd.DataFrame.from_records(
+        [{**c.__dict__, "significant": c.significant, "summary": c.summary()} for c in comparisons]
+    )
+
+
+def _paired_differences(cell: pd.DataFrame, a: ModelKey, b: ModelKey, metric: str) -> np.ndarray | None:
+    """``seeds x images`` differences A - B on the images both scored.
+
+    A model scored alike under every seed (a deterministic baseline) counts as one seed; a
+    single-seed side is broadcast over the other's seeds; two multi-seed sides are paired by seed.
+    """
+    left, right = _scores(cell, a, metric), _scores(cell, b, metric)
+    images = left.columns.intersection(right.columns)
+    left, right = left[images], right[images]
+    if len(left) > 1 and len(right) > 1:
+        seeds = left.index.intersection(right.index)
+        left, right = left.loc[seeds], right.loc[seeds]
+    diffs = left.to_numpy() - right.to_numpy()  # broadcasts a single-seed side
+    if diffs.size == 0 or diffs.shape[1] < 2:
+        return None
+    return diffs
+
+
+def _scores(cell: pd.DataFrame, key: ModelKey, metric: str) -> pd.DataFrame:
+    """One model's ``seed x image`` scores (images scored under every seed only)."""
+    rows = cell[cell["_model"] == key]
+    table = rows.pivot_table(index="seed", columns="image", values=metric, aggfunc="mean").dropna(axis=1)
+    values = table.to_numpy()
+    if len(table) > 1 and (values == values[0]).all():
+        return table.iloc[:1]  # a deterministic model: its seeds are copies, not replicates
+    return table
+
+
+def _setting_value(value: object) -> object:
+    """None for an unset setting ("", None, NaN), a float for numbers, else the text."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return None if math.isnan(float(value)) else float(value)
+    return str(value)
+
+
+def _same(left: object, right: object) -> bool:
+    """Equal settings, numbers compared as numbers (a selector's 30 matches the rows' "30")."""
+    if left is None or right is None:
+        return left is right
+    try:
+        return float(left) == float(right)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(left) == str(right)
+
+
+def _format_setting(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
