@@ -67,8 +67,8 @@ def test_holm_matches_hand_computed_values():
     ("n", "test", "ci_method"),
     [
         (4, "t-test", "t interval"),
-        (10, "exact sign-flip", "inverted exact sign-flip"),
-        (20, "Monte-Carlo sign-flip", "inverted Monte-Carlo sign-flip"),
+        (10, "exact sign-flip", "inverted sign-flip test"),
+        (20, "Monte-Carlo sign-flip", "inverted sign-flip test"),
         (40, "Monte-Carlo sign-flip", "BCa bootstrap"),
     ],
 )
@@ -157,8 +157,8 @@ def test_models_are_compared_per_training_setting_never_pooled():
     comparisons = pair_comparisons(rows)
     trained = [c for c in comparisons if "identity" not in (c.a, c.b)]
     assert {(c.a, c.b): c.verdict for c in trained} == {
-        ("ipt-con (train σ=30, λ=0.1)", "ipt-scratch (train σ=30, λ=0)"): A_BETTER,
-        ("ipt-con (train σ=50, λ=0.1)", "ipt-scratch (train σ=50, λ=0)"): B_BETTER,
+        ("ipt-con (train σ=30)", "ipt-scratch (train σ=30)"): A_BETTER,
+        ("ipt-con (train σ=50)", "ipt-scratch (train σ=50)"): B_BETTER,
     }
     assert all(c.mean_diff == pytest.approx(0.5, abs=0.05) for c in trained if c.verdict == A_BETTER)
     baseline = [c for c in comparisons if c.b == "identity"]

@@ -69,7 +69,9 @@ def paired_test(units: np.ndarray, *, confidence: float = 0.95, seed: int = 0) -
             rng=np.random.default_rng(seed),
         ).confidence_interval
         low, high = float(interval.low), float(interval.high)
-    ci_method = f"BCa bootstrap ({N_BOOTSTRAP} resamples)" if n >= BOOTSTRAP_MIN else f"inverted {flips.name}"
+    ci_method = (
+        f"BCa bootstrap ({N_BOOTSTRAP} resamples)" if n >= BOOTSTRAP_MIN else "inverted sign-flip test"
+    )
     return TestResult(flips.name, p_value, float(low), float(high), ci_method)
 
 

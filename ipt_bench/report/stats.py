@@ -190,15 +190,17 @@ def is_trained(key: ModelKey) -> bool:
 
 
 def model_labels(keys: Sequence[ModelKey]) -> dict[ModelKey, str]:
-    """Readable labels: the variant plus only the settings that vary among ``keys``.
+    """Readable labels: the variant plus the settings that tell apart models of one variant.
 
     ``ipt-tiny-con (train σ=30)``; an untrained baseline is just its variant name.
     """
     keys = list(dict.fromkeys(keys))
     varying = [
         position
-        for position, column in enumerate(MODEL_COLUMNS[1:], start=1)
-        if len({key[position] for key in keys if is_trained(key)}) > 1
+        for position in range(1, len(MODEL_COLUMNS))
+        if any(
+            len({key[position] for key in keys if key[0] == variant}) > 1 for variant in {k[0] for k in keys}
+        )
     ]
     labels = {}
     for key in keys:
