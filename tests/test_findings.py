@@ -13,7 +13,7 @@ from ipt_bench.report.findings import (
     finding_sentence,
     significance_mark,
 )
-from ipt_bench.report.stats import A_BETTER, NO_DIFFERENCE, compare_differences, holm
+from ipt_bench.report.stats import A_BETTER, B_BETTER, NO_DIFFERENCE, compare_differences, holm
 
 PRETRAINING = Question("pre-training vs scratch", {"variant": "ipt-con"}, {"variant": "ipt-scratch"})
 
@@ -105,6 +105,16 @@ def test_an_effect_carried_by_one_seed_of_three_is_not_called_significant():
     assert found.comparison.mean_diff == pytest.approx(1 / 3, abs=0.02)
     assert found.comparison.verdict == NO_DIFFERENCE and found.mark == ""
     assert "no detectable difference" in found.sentence and "t-test on 3 per-seed means" in found.sentence
+
+
+def test_a_loss_is_told_from_the_winners_side():
+    c = compare_differences(np.array([[-0.31, -0.29, -0.30, -0.32, -0.28, -0.30]]), names=("con", "scratch"))
+    sentence = finding_sentence(c)
+    assert c.verdict == B_BETTER and c.ci_high < 0
+    assert (
+        f"scratch beats con by {-c.mean_diff:.2f} dB (95% CI {-c.ci_high:+.2f} to {-c.ci_low:+.2f} dB"
+        in sentence
+    )
 
 
 def test_an_underpowered_design_says_what_it_could_detect():

@@ -108,19 +108,21 @@ def finding_sentence(
     c = comparison
     unit = UNITS.get(c.metric, "")
     head = f"{title} ({c.context})" if title else c.context
-    size = f"{c.mean_diff:+.2f}{unit}"
+    low, high = c.ci_low, c.ci_high
     if c.verdict == A_BETTER:
-        claim = f"{c.a} beats {c.b} by {abs(c.mean_diff):.2f}{unit} ("
-    elif c.verdict == B_BETTER:
-        claim = f"{c.b} beats {c.a} by {abs(c.mean_diff):.2f}{unit} ({c.a} − {c.b} = {size}, "
+        claim = f"{c.a} beats {c.b} by {c.mean_diff:.2f}{unit} ("
+    elif c.verdict == B_BETTER:  # told from B's side: effect and CI of B - A
+        claim = f"{c.b} beats {c.a} by {-c.mean_diff:.2f}{unit} ("
+        low, high = -c.ci_high, -c.ci_low
     else:
         claim = (
-            f"no detectable difference between {c.a} and {c.b} (mean {c.metric.upper()} difference {size}, "
+            f"no detectable difference between {c.a} and {c.b} "
+            f"(mean {c.metric.upper()} difference {c.mean_diff:+.2f}{unit}, "
         )
     design = f"{_count(c.n_images, 'image')} × {_count(c.n_seeds, 'seed')}"
     tested = f"{c.test} on {c.n_seeds} per-seed means" if c.level == "seed" else f"{c.test} over images"
     sentence = (
-        f"{head}: {claim}95% CI {c.ci_low:+.2f} to {c.ci_high:+.2f}{unit}, {c.ci_method}; {design}; "
+        f"{head}: {claim}95% CI {low:+.2f} to {high:+.2f}{unit}, {c.ci_method}; {design}; "
         f"{tested}; Holm-adjusted {_p_text(c.p_adjusted)}, raw {_p_text(c.p_value)})."
     )
     if c.provisional:
