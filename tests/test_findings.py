@@ -14,6 +14,7 @@ from ipt_bench.report.findings import (
     significance_mark,
 )
 from ipt_bench.report.stats import A_BETTER, B_BETTER, NO_DIFFERENCE, compare_differences, holm
+from tests.study_rows import study_row
 
 PRETRAINING = Question("pre-training vs scratch", {"variant": "ipt-con"}, {"variant": "ipt-scratch"})
 
@@ -31,27 +32,10 @@ def _study(per_seed_effect: list[float], *, n_images: int = 20, noise: float = 0
             models.append(("ipt-con", sigmas, 0.1, effect if sigmas == "30" else 0.0))
         for variant, sigmas, weight, offset in models:
             jitter = 0.0 if variant == "identity" else rng.normal(0.0, noise, size=n_images)
-            for index, psnr in enumerate(difficulty + offset + jitter):
-                records.append(
-                    {
-                        "variant": variant,
-                        "task": "denoise_s30",
-                        "dataset": "CBSD68",
-                        "scale": 1,
-                        "sigma": 30.0,
-                        "channel": "y",
-                        "y_rounding": "round",
-                        "crop_border": 0,
-                        "lr_source": "synthetic_gaussian",
-                        "noise_mode": "seeded",
-                        "seed": seed,
-                        "image": f"img{index:02d}",
-                        "psnr": psnr,
-                        "train_sigmas": sigmas if sigmas else "",
-                        "contrastive_weight": weight,
-                        "data_fraction": 1.0 if weight is not None else None,
-                    }
-                )
+            records.extend(
+                study_row(variant, sigmas or "", weight, seed, index, psnr)  # "" = unset, as on disk
+                for index, psnr in enumerate(difficulty + offset + jitter)
+            )
     return pd.DataFrame.from_records(records)
 
 

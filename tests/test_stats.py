@@ -18,6 +18,7 @@ from ipt_bench.report.stats import (
     holm,
     pair_comparisons,
 )
+from tests.study_rows import study_row
 
 
 def test_exact_sign_flip_matches_hand_enumeration():
@@ -107,27 +108,10 @@ def _rows(effects: dict[tuple[str, str], list[float]], *, n_images: int = 20, se
     records = []
 
     def add(variant, train_sigmas, weight, seed_index, values):
-        for index, value in enumerate(values):
-            records.append(
-                {
-                    "variant": variant,
-                    "task": "denoise_s30",
-                    "dataset": "CBSD68",
-                    "scale": 1,
-                    "sigma": 30.0,
-                    "channel": "y",
-                    "y_rounding": "round",
-                    "crop_border": 0,
-                    "lr_source": "synthetic_gaussian",
-                    "noise_mode": "seeded",
-                    "seed": seed_index,
-                    "image": f"img{index:02d}",
-                    "psnr": value,
-                    "train_sigmas": train_sigmas,
-                    "contrastive_weight": weight,
-                    "data_fraction": 1.0 if weight is not None else np.nan,
-                }
-            )
+        records.extend(
+            study_row(variant, train_sigmas, weight, seed_index, index, value)
+            for index, value in enumerate(values)
+        )
 
     n_seeds = len(next(iter(effects.values())))
     for seed_index in range(n_seeds):
