@@ -250,12 +250,12 @@ def compare_pairs(
     labels = model_labels(list(rows["_model"]))
     results = []
     for cell, group in rows.groupby(CELL_COLUMNS, dropna=False, sort=True):
-        present = set(group["_model"])
+        scores = {key: _scores(frame, metric) for key, frame in group.groupby("_model", sort=False)}
         context = f"{cell[0]} on {cell[1]}"
         for a, b in pairs:
-            if a not in present or b not in present:
+            if a not in scores or b not in scores:
                 continue
-            diffs = _paired_differences(group, a, b, metric)
+            diffs = _paired_differences(scores[a], scores[b])
             if diffs is None:
                 continue  # no common images (or seeds): nothing to pair in this cell
             results.append(
@@ -302,27 +302,27 @@ def comparisons_frame(comparisons: Sequence[PairedComparison]) -> pd.DataFrame:
     )
 
 
-def _paired_differences(cell: pd.DataFrame, a: ModelKey, b: ModelKey, metric: str) -> np.ndarray | None:
-    """``seeds x images`` differences A - B on the images both scored.
+def _paired_differences(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray | None:
+    """``seeds x images`` differences of two ``seed x image`` score tables on the images both scored.
 
     A model scored alike under every seed (a deterministic baseline) counts as one seed; a
     single-seed side is broadcast over the other's seeds; two multi-seed sides are paired by seed.
     """
-    left, right = _scores(cell, a, metric), _scores(cell, b, metric)
     images = left.columns.intersection(right.columns)
     left, right = left[images], right[images]
     if len(left) > 1 and len(right) > 1:
         seeds = left.index.intersection(right.index)
         left, right = left.loc[seeds], right.loc[seeds]
-    diffs = left.to_numpy() - right.to_numpy()  # broadcasts a single-seed side
+    with np.errstate(invalid="ignore"):  # inf - inf for an image both reproduce exactly
+        diffs = left.to_numpy() - right.to_numpy()  # broadcasts a single-seed side
+    diffs = diffs[:, np.isfinite(diffs).all(axis=0)]  # an infinite PSNR (exact output) has no difference
     if diffs.size == 0 or diffs.shape[1] < 2:
         return None
     return diffs
 
 
-def _scores(cell: pd.DataFrame, key: ModelKey, metric: str) -> pd.DataFrame:
+def _scores(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One model's ``seed x image`` scores (images scored under every seed only)."""
-    rows = cell[cell["_model"] == key]
     table = rows.pivot_table(index="seed", columns="image", values=metric, aggfunc="mean").dropna(axis=1)
     values = table.to_numpy()
     if len(table) > 1 and (values == values[0]).all():
