@@ -96,8 +96,9 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     """Holm step-down adjusted p-values (NaN entries stay NaN and are not counted in the family).
 
     Written here because scipy.stats only offers Benjamini-Hochberg/Yekutieli
-    (``false_discovery_control``); Holm controls the family-wise error rate, which suits a
-    report whose every "better" verdict a reader takes at face value, and is five lines.
+    (``false_discovery_control``) and statsmodels' ``multipletests`` would be a new dependency
+    for five lines; Holm controls the family-wise error rate, which suits a report whose every
+    "better" verdict a reader takes at face value.
     """
     p = np.asarray(p_values, dtype=float)
     adjusted = np.full_like(p, np.nan)
