@@ -251,7 +251,7 @@ def compare_pairs(
     labels = model_labels(list(rows["_model"]))
     results = []
     for cell, group in rows.groupby(CELL_COLUMNS, dropna=False, sort=True):
-        scores = {key: _scores(frame, metric) for key, frame in group.groupby("_model", sort=False)}
+        scores = {key: _scores(frame, metric) for key, frame in _by_model(group).items()}
         context = f"{cell[0]} on {cell[1]}"
         for a, b in pairs:
             if a not in scores or b not in scores:
@@ -275,15 +275,18 @@ def compare_pairs(
 def pair_comparisons(
     rows: pd.DataFrame, *, metric: str = "psnr", seed: int = 0, max_pairs: int = 30
 ) -> list[PairedComparison]:
-    """Every comparable pair of models (same training setting, or vs a baseline), at most ``max_pairs``
-    model pairs, compared in each evaluation cell; Holm-adjusted together."""
+    """Every comparable pair of models (same training setting, or vs a baseline) scored on a common
+    task and dataset, at most ``max_pairs`` model pairs, compared in each cell; Holm-adjusted together."""
     if rows.empty:
         return []
-    keys = sorted(set(model_keys(rows)), key=lambda k: tuple("" if v is None else str(v) for v in k))
+    scored: dict[ModelKey, set] = {}
+    for key, task, dataset in zip(model_keys(rows), rows["task"], rows["dataset"], strict=True):
+        scored.setdefault(key, set()).add((task, dataset))
+    keys = sorted(scored, key=lambda k: tuple("" if v is None else str(v) for v in k))
     pairs = [
         (b, a) if is_trained(b) and not is_trained(a) else (a, b)  # a trained model is A, a baseline B
         for a, b in itertools.combinations(keys, 2)
-        if comparable(a, b)
+        if comparable(a, b) and scored[a] & scored[b]
     ][:max_pairs]
     return compare_pairs(rows, pairs, metric=metric, seed=seed)
 
@@ -320,6 +323,14 @@ def _paired_differences(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray |
     if diffs.size == 0 or diffs.shape[1] < 2:
         return None
     return diffs
+
+
+def _by_model(rows: pd.DataFrame) -> dict[ModelKey, pd.DataFrame]:
+    """Rows split by model key (plain dict: pandas would turn tuple keys into a MultiIndex)."""
+    positions: dict[ModelKey, list[int]] = {}
+    for position, key in enumerate(rows["_model"]):
+        positions.setdefault(key, []).append(position)
+    return {key: rows.iloc[index] for key, index in positions.items()}
 
 
 def _scores(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
