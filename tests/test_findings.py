@@ -61,7 +61,7 @@ def test_a_known_effect_is_found_with_its_ci_test_and_mark(seeds, test, mark):
     assert f"ipt-con (train σ=30) beats ipt-scratch (train σ=30) by {c.mean_diff:.2f} dB" in sentence
     assert f"95% CI {c.ci_low:+.2f} to {c.ci_high:+.2f} dB" in sentence
     assert f"20 images × {seeds} seed" in sentence and test in sentence
-    assert "Holm-adjusted p < 0.001" in sentence
+    assert "p < 0.001 Holm-adjusted over 2 comparisons" in sentence
     assert ("Provisional: single training seed" in sentence) == (seeds == 1)
     assert "can only detect" not in sentence  # powered: the MDE is below 0.1 dB here
 

@@ -66,7 +66,7 @@ def test_tables_statistics_spec_and_run_facts(report):
     # Findings open the report: the effect in words, over seeds, Holm-adjusted, before the tables.
     findings = html[html.index("<h2>Findings</h2>") : html.index("<h2>Results</h2>")]
     assert "ipt-small beats &lt;script&gt;" in findings and "3 images × 4 seeds" in findings
-    assert "t-test on 4 per-seed means" in findings and "Holm-adjusted p" in findings
+    assert "t-test on 4 per-seed means" in findings and "Holm-adjusted over" in findings
     assert "name: demo" in html and "cpu (2 cores)" in html and "0h 01m 00.0s" in html
     assert "CUDA out of memory" in html
     # node time: the eval nodes' per-image seconds plus one 1-second training node per variant

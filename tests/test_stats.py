@@ -15,8 +15,10 @@ from ipt_bench.report.stats import (
     A_BETTER,
     B_BETTER,
     NO_DIFFERENCE,
+    PairedSample,
     all_pair_comparisons,
     compare_differences,
+    compare_samples,
     holm,
     pair_comparisons,
 )
@@ -82,6 +84,21 @@ def test_the_test_is_chosen_by_the_number_of_units(n, test, ci_method):
     assert result.test.startswith(test) and result.ci_method.startswith(ci_method)
     assert result.ci_low < 0.3 < result.ci_high
     assert result.p_value < 0.01
+
+
+def test_a_sign_flip_test_that_could_not_survive_holm_gives_way_to_the_t_test():
+    # 7 images: the smallest sign-flip p is 2/128 = 0.016, enough alone, never after Holm over 10.
+    diffs = np.array([5.1, 6.0, 5.5, 6.4, 5.9, 5.2, 6.3])
+    assert paired_test(diffs, family_size=1).test.startswith("exact sign-flip")
+    among_ten = paired_test(diffs, family_size=10)
+    assert among_ten.test == "t-test" and among_ten.p_value == pytest.approx(
+        stats.ttest_1samp(diffs, 0).pvalue
+    )
+    comparisons = compare_samples(
+        [PairedSample(f"m{i}", "identity", "denoise_s30", True, diffs[None, :] * (i == 0)) for i in range(10)]
+    )
+    assert comparisons[0].verdict == A_BETTER and comparisons[0].family_size == 10
+    assert all(c.verdict == NO_DIFFERENCE for c in comparisons[1:])
 
 
 def test_small_sample_t_test_is_scipys():

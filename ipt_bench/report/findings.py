@@ -18,10 +18,10 @@ from ipt_bench.report.stats import (
     B_BETTER,
     ModelKey,
     PairedComparison,
-    adjust_holm,
     comparable,
-    compare_pairs,
+    compare_samples,
     model_keys,
+    paired_samples,
     select_models,
 )
 
@@ -90,14 +90,16 @@ def answer_questions(
     if rows.empty:
         return []
     keys = list(dict.fromkeys(model_keys(rows)))
-    titled: list[tuple[str, PairedComparison]] = []
+    titles, samples = [], []
     for question in questions:
-        comparisons = compare_pairs(rows, question_pairs(keys, question), metric=metric, seed=seed)
-        titled.extend((question.title, c) for c in comparisons)
-    adjusted = adjust_holm([c for _, c in titled])
+        pairs = question_pairs(keys, question)
+        for found in paired_samples(rows, pairs, metric=metric):
+            titles.extend(question.title for _ in found)
+            samples.extend(found)
+    comparisons = compare_samples(samples, metric=metric, seed=seed)
     return [
         Finding(title, c, finding_sentence(c, title, target=target), significance_mark(c))
-        for (title, _), c in zip(titled, adjusted, strict=True)
+        for title, c in zip(titles, comparisons, strict=True)
     ]
 
 
@@ -123,7 +125,8 @@ def finding_sentence(
     tested = f"{c.test} on {c.n_seeds} per-seed means" if c.level == "seed" else f"{c.test} over images"
     sentence = (
         f"{head}: {claim}95% CI {low:+.2f} to {high:+.2f}{unit}, {c.ci_method}; {design}; "
-        f"{tested}; Holm-adjusted {_p_text(c.p_adjusted)}, raw {_p_text(c.p_value)})."
+        f"{tested}; {_p_text(c.p_adjusted)} Holm-adjusted over {_count(c.family_size, 'comparison')}, "
+        f"raw {_p_text(c.p_value)})."
     )
     if c.provisional:
         sentence += " Provisional: single training seed, image-level test only."

@@ -15,12 +15,9 @@ from scipy import stats
 
 # Up to this many units every sign flip is enumerated (2**16 = 65536 rows).
 EXACT_MAX = 16
-# Below this many units a sign-flip test cannot reach p < 0.05 (its smallest p is 2 / 2**n).
-PERMUTATION_MIN = 6
 # From this many units on, the CI comes from the bootstrap (its coverage is fine by then).
 BOOTSTRAP_MIN = 30
-# Monte-Carlo p-values are at least 1 / (N_FLIPS + 1) = 2e-5, so a comparison tested this way can
-# survive Holm at 5% in a report of up to ~2500 comparisons.
+# Monte-Carlo p-values are at least 1 / (N_FLIPS + 1) = 2e-5: enough for Holm over ~2500 comparisons.
 N_FLIPS = 50_000
 N_BOOTSTRAP = 10_000
 # Relative tolerance when comparing flipped sums with the observed one: a flip that permutes
@@ -39,8 +36,20 @@ class TestResult:
     ci_method: str
 
 
-def paired_test(units: np.ndarray, *, confidence: float = 0.95, seed: int = 0) -> TestResult:
-    """Test ``mean(units) == 0`` with the test that fits ``n = len(units)``; see the module docstring."""
+def smallest_sign_flip_p(n: int) -> float:
+    """The smallest two-sided p-value a sign-flip test over ``n`` units can return."""
+    return 2.0 / 2**n if n <= EXACT_MAX else 1.0 / (N_FLIPS + 1)
+
+
+def paired_test(
+    units: np.ndarray, *, confidence: float = 0.95, seed: int = 0, family_size: int = 1
+) -> TestResult:
+    """Test ``mean(units) == 0`` with the test that fits ``n = len(units)``; see the module docstring.
+
+    ``family_size`` is the number of comparisons corrected together: a sign-flip test whose
+    smallest attainable p-value could not survive that correction (``2 / 2**n >= alpha / m``,
+    Holm's strictest threshold) would be blind by construction, so the t-test is used instead.
+    """
     units = np.asarray(units, dtype=float)
     n = units.size
     if n < 2:
@@ -48,7 +57,7 @@ def paired_test(units: np.ndarray, *, confidence: float = 0.95, seed: int = 0) -
     alpha = 1.0 - confidence
     mean = float(units.mean())
     constant = bool(np.ptp(units) == 0)
-    if n < PERMUTATION_MIN:
+    if smallest_sign_flip_p(n) >= alpha / max(family_size, 1):
         if constant:  # zero spread: the t statistic is infinite (or 0/0 for no difference at all)
             return TestResult("t-test", 0.0 if mean != 0 else 1.0, mean, mean, "t interval")
         result = stats.ttest_1samp(units, 0.0)

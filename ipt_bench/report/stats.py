@@ -9,9 +9,10 @@ single seed the test runs over images and the verdict is marked provisional.
 
 Test by number of units n (seeds, or images when there is one seed), see :func:`paired_test`:
 
-* n <= 5: Student t-test, t interval. A sign-flip test cannot reach p < 0.05 there (its smallest
-  two-sided p-value is 2 / 2**n >= 0.0625), so a distribution-free test would never detect anything.
-* 6 <= n <= 16: exact sign-flip permutation test over all 2**n flips; CI by inverting that test.
+* Student t-test, t interval, when a sign-flip test could not reach significance after Holm over
+  the report's m comparisons (its smallest p, 2 / 2**n, is >= 0.05 / m): n <= 5 for a single
+  comparison, n <= 8 among ten. A distribution-free test there would never detect anything.
+* otherwise, n <= 16: exact sign-flip permutation test over all 2**n flips; CI by inverting it.
 * 17 <= n < 30: the same test on a seeded Monte-Carlo sample of flips; CI by inverting it.
 * n >= 30: Monte-Carlo sign-flip p-value; BCa bootstrap CI (scipy.stats.bootstrap).
 
@@ -72,6 +73,7 @@ class PairedComparison:
     test: str
     p_value: float
     p_adjusted: float
+    family_size: int  # comparisons Holm-adjusted together (and considered when choosing the test)
     mde: float
     share_a_better: float
     provisional: bool
@@ -123,7 +125,7 @@ def adjust_holm(comparisons: Sequence[PairedComparison]) -> list[PairedCompariso
     """Holm-adjust the p-values of one report's comparisons together and set their verdicts."""
     adjusted = holm([c.p_value for c in comparisons])
     return [
-        replace(c, p_adjusted=float(p), verdict=verdict(float(p), c.mean_diff))
+        replace(c, p_adjusted=float(p), family_size=len(comparisons), verdict=verdict(float(p), c.mean_diff))
         for c, p in zip(comparisons, adjusted, strict=True)
     ]
 
@@ -136,11 +138,13 @@ def compare_differences(
     metric: str = "psnr",
     trained: bool = True,
     seed: int = 0,
+    family_size: int = 1,
 ) -> PairedComparison:
-    """Test a ``seeds x images`` matrix of paired differences A - B (a single comparison: p not adjusted).
+    """Test a ``seeds x images`` matrix of paired differences A - B (p not yet adjusted).
 
     With >= 2 rows the per-seed means are the units tested; with one row the images are, and a
-    comparison involving a trained model is then provisional.
+    comparison involving a trained model is then provisional. ``family_size``: the number of
+    comparisons to be Holm-adjusted together (it decides whether a sign-flip test can be used).
     """
     diffs = np.atleast_2d(np.asarray(diffs, dtype=float))
     if diffs.ndim != 2 or diffs.shape[1] < 2 or diffs.shape[0] < 1 or not np.isfinite(diffs).all():
@@ -151,7 +155,7 @@ def compare_differences(
         )
     n_seeds, n_images = diffs.shape
     units = diffs.mean(axis=1) if n_seeds >= 2 else diffs[0]
-    result = paired_test(units, seed=seed)
+    result = paired_test(units, seed=seed, family_size=family_size)
     mean = float(units.mean())
     return PairedComparison(
         a=names[0],
@@ -168,6 +172,7 @@ def compare_differences(
         test=result.test,
         p_value=result.p_value,
         p_adjusted=result.p_value,
+        family_size=1,
         mde=minimum_detectable_effect(units),
         share_a_better=float(np.mean(diffs.mean(axis=0) > 0)),
         provisional=trained and n_seeds < 2,
@@ -237,6 +242,57 @@ def select_models(keys: Sequence[ModelKey], selector: Mapping[str, object]) -> l
     return [k for k in dict.fromkeys(keys) if all(_same(k[p], v) for p, v in wanted.items())]
 
 
+@dataclass(frozen=True)
+class PairedSample:
+    """Differences A - B (``seeds x images``) of one model pair in one evaluation cell."""
+
+    a: str
+    b: str
+    context: str
+    trained: bool
+    diffs: np.ndarray
+
+
+def paired_samples(
+    rows: pd.DataFrame, pairs: Sequence[tuple[ModelKey, ModelKey]], *, metric: str = "psnr"
+) -> list[list[PairedSample]]:
+    """For each (A, B) pair, its samples in every evaluation cell that scored both models."""
+    if rows.empty:
+        return [[] for _ in pairs]
+    rows = rows.assign(_model=model_keys(rows))
+    labels = model_labels(list(rows["_model"]))
+    samples: list[list[PairedSample]] = [[] for _ in pairs]
+    for cell, group in rows.groupby(CELL_COLUMNS, dropna=False, sort=True):
+        scores = {key: _scores(frame, metric) for key, frame in _by_model(group).items()}
+        for found, (a, b) in zip(samples, pairs, strict=True):
+            if a not in scores or b not in scores:
+                continue
+            diffs = _paired_differences(scores[a], scores[b])
+            if diffs is not None:  # else no common images (or seeds): nothing to pair in this cell
+                trained = is_trained(a) or is_trained(b)
+                found.append(PairedSample(labels[a], labels[b], f"{cell[0]} on {cell[1]}", trained, diffs))
+    return samples
+
+
+def compare_samples(
+    samples: Sequence[PairedSample], *, metric: str = "psnr", seed: int = 0
+) -> list[PairedComparison]:
+    """Test every sample as one family: tests chosen knowing its size, p-values Holm-adjusted over it."""
+    comparisons = [
+        compare_differences(
+            sample.diffs,
+            names=(sample.a, sample.b),
+            context=sample.context,
+            metric=metric,
+            trained=sample.trained,
+            seed=seed,
+            family_size=len(samples),
+        )
+        for sample in samples
+    ]
+    return adjust_holm(comparisons)
+
+
 def compare_pairs(
     rows: pd.DataFrame,
     pairs: Sequence[tuple[ModelKey, ModelKey]],
@@ -245,31 +301,8 @@ def compare_pairs(
     seed: int = 0,
 ) -> list[PairedComparison]:
     """Compare each (A, B) model pair in every evaluation cell that scored both; Holm over all of them."""
-    if rows.empty or not pairs:
-        return []
-    rows = rows.assign(_model=model_keys(rows))
-    labels = model_labels(list(rows["_model"]))
-    results = []
-    for cell, group in rows.groupby(CELL_COLUMNS, dropna=False, sort=True):
-        scores = {key: _scores(frame, metric) for key, frame in _by_model(group).items()}
-        context = f"{cell[0]} on {cell[1]}"
-        for a, b in pairs:
-            if a not in scores or b not in scores:
-                continue
-            diffs = _paired_differences(scores[a], scores[b])
-            if diffs is None:
-                continue  # no common images (or seeds): nothing to pair in this cell
-            results.append(
-                compare_differences(
-                    diffs,
-                    names=(labels[a], labels[b]),
-                    context=context,
-                    metric=metric,
-                    trained=is_trained(a) or is_trained(b),
-                    seed=seed,
-                )
-            )
-    return adjust_holm(results)
+    samples = paired_samples(rows, pairs, metric=metric)
+    return compare_samples([s for found in samples for s in found], metric=metric, seed=seed)
 
 
 def pair_comparisons(
