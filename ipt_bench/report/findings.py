@@ -13,16 +13,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ipt_bench.report.model_keys import ModelKey, comparable, model_keys, select_models
 from ipt_bench.report.stats import (
     A_BETTER,
     B_BETTER,
-    ModelKey,
     PairedComparison,
-    comparable,
     compare_samples,
-    model_keys,
     paired_samples,
-    select_models,
 )
 
 # An effect the study should be able to resolve; a larger MDE gets a caveat even when significant.
