@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from ipt_bench.core.errors import IptBenchError
 from ipt_bench.report.findings import (
     Question,
     answer_questions,
@@ -126,3 +127,9 @@ def test_seen_vs_unseen_sigma_and_the_input_baseline_are_questions_too():
     assert {f.comparison.b for f in findings[1:]} == {"identity"}
     raw = [f.comparison.p_value for f in findings]
     assert [f.comparison.p_adjusted for f in findings] == pytest.approx(holm(raw))  # one Holm family
+
+
+def test_a_question_naming_an_unknown_column_is_a_user_error():
+    bad = Question("typo", {"varient": "ipt-con"}, {"variant": "ipt-scratch"})
+    with pytest.raises(IptBenchError, match=r"unknown columns \['varient'\]"):
+        answer_questions(_study([0.3]), [bad])
