@@ -20,7 +20,7 @@ EVIL = "<script>alert(1)</script>"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report")
-    rows = synthetic_rows({"ipt-small": 0.3, EVIL: 0.0}, seeds=(0, 1), n_images=3)
+    rows = synthetic_rows({"ipt-small": 0.3, EVIL: 0.0}, seeds=(0, 1, 2, 3), n_images=3)
     results = write_results_dir(root / "results", rows, suite_yaml=f"name: demo\nvariants: ['{EVIL}']\n")
     failed = results / "nodes" / "eval-failed"
     failed.mkdir()
@@ -62,7 +62,11 @@ def test_tables_statistics_spec_and_run_facts(report):
         assert kind in html
     assert html.count("<table") >= 6
     assert "38.37" in html  # IPT's reported Set5 x2 beside the measured rows
-    assert "ipt-small better" in html  # 0.3 dB offset over 3 images x 2 seeds is resolved
+    assert "ipt-small better" in html  # 0.3 dB offset over 3 images x 4 seeds is resolved
+    # Findings open the report: the effect in words, over seeds, Holm-adjusted, before the tables.
+    findings = html[html.index("<h2>Findings</h2>") : html.index("<h2>Results</h2>")]
+    assert "ipt-small beats &lt;script&gt;" in findings and "3 images × 4 seeds" in findings
+    assert "t-test on 4 per-seed means" in findings and "Holm-adjusted over" in findings
     assert "name: demo" in html and "cpu (2 cores)" in html and "0h 01m 00.0s" in html
     assert "CUDA out of memory" in html
     # node time: the eval nodes' per-image seconds plus one 1-second training node per variant

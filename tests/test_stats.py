@@ -1,6 +1,8 @@
-"""Paired bootstrap comparison: cases with known answers."""
+"""Paired model comparisons: tests against hand enumeration, scipy and power theory; per-model pairing."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -8,94 +10,217 @@ import pytest
 from scipy import stats
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.report.paired_tests import SignFlips, minimum_detectable_effect, paired_test
 from ipt_bench.report.stats import (
     A_BETTER,
     B_BETTER,
     NO_DIFFERENCE,
-    compare_variants,
-    paired_bootstrap,
-    verdict,
+    PairedSample,
+    all_pair_comparisons,
+    compare_differences,
+    compare_samples,
+    holm,
+    pair_comparisons,
 )
+from tests.study_rows import study_row
 
 
-@pytest.mark.parametrize(("shift", "expected"), [(0.25, A_BETTER), (-0.4, B_BETTER), (0.0, NO_DIFFERENCE)])
-def test_constant_difference_gives_degenerate_ci(shift, expected):
-    b = np.linspace(28.0, 34.0, 12)
-    result = paired_bootstrap(b + shift, b, n_resamples=2000)
-    assert result.mean_diff == pytest.approx(shift, abs=1e-12)
-    assert result.ci_low == pytest.approx(shift, abs=1e-12)
-    assert result.ci_high == pytest.approx(shift, abs=1e-12)
-    assert result.verdict == expected
+def test_exact_sign_flip_matches_hand_enumeration():
+    # Differences 0.3, 0.1, -0.2, 0.4: flipping the subset F of the all-positive signs gives the sum
+    # 1.0 - 2 * sum(|d| in F); observed F = {0.2} -> 0.6. |sum| >= 0.6 iff sum(F) <= 0.2 or >= 0.8:
+    # F = {}, {0.1}, {0.2} and {0.3,0.1,0.4}, {0.3,0.2,0.4}, {all}: 6 of the 16 flips.
+    assert SignFlips(np.array([0.3, 0.1, -0.2, 0.4])).p_value(0.0) == pytest.approx(6 / 16)
 
 
-def test_symmetric_zero_mean_differences_cover_zero():
-    diffs = np.array([-0.3, 0.3, -0.1, 0.1, -0.5, 0.5, -0.2, 0.2, -0.05, 0.05])
-    result = paired_bootstrap(diffs, np.zeros_like(diffs), n_resamples=5000, seed=3)
-    assert result.ci_low < 0 < result.ci_high
-    assert result.verdict == NO_DIFFERENCE
-    assert result.share_a_better == 0.5
+def test_exact_sign_flip_matches_scipy_permutation_test():
+    diffs = np.random.default_rng(1).normal(0.2, 0.3, size=10)
+    expected = stats.permutation_test(
+        (diffs,), np.mean, permutation_type="samples", n_resamples=np.inf
+    ).pvalue
+    assert SignFlips(diffs).p_value(0.0) == pytest.approx(expected)
 
 
-def test_bootstrap_matches_analytic_normal_ci_for_large_sample():
-    rng = np.random.default_rng(7)
-    diffs = rng.normal(0.1, 1.0, size=4000)
-    result = paired_bootstrap(diffs, np.zeros_like(diffs), n_resamples=10_000, seed=11)
-    half = stats.norm.ppf(0.975) * diffs.std(ddof=1) / np.sqrt(diffs.size)
-    se = diffs.std(ddof=1) / np.sqrt(diffs.size)
-    assert result.ci_low == pytest.approx(diffs.mean() - half, abs=0.1 * se)
-    assert result.ci_high == pytest.approx(diffs.mean() + half, abs=0.1 * se)
+def test_monte_carlo_sign_flip_is_close_to_the_exact_p_value():
+    diffs = np.random.default_rng(2).normal(0.1, 0.3, size=17)
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=diffs.size)))  # all 2**17 flips
+    exact = np.mean(np.abs(signs @ diffs) >= abs(diffs.sum()) - 1e-12)
+    flips = SignFlips(diffs, seed=4)
+    assert not flips.exact and "Monte-Carlo" in flips.name
+    assert flips.p_value(0.0) == pytest.approx(exact, abs=0.01)
 
 
-def test_seeded_and_reproducible():
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(30, 1, 20), rng.normal(30, 1, 20)
-    assert paired_bootstrap(a, b, seed=5) == paired_bootstrap(a, b, seed=5)
-    assert paired_bootstrap(a, b, seed=5).ci_low != paired_bootstrap(a, b, seed=6).ci_low
+def test_sign_flip_ci_is_the_set_of_deltas_the_test_accepts():
+    diffs = np.random.default_rng(3).normal(0.3, 0.2, size=12)
+    flips = SignFlips(diffs)
+    low, high = flips.confidence_interval(0.05)
+    assert low < diffs.mean() < high
+    step = 1e-3
+    assert flips.p_value(low + step) > 0.05 >= flips.p_value(low - step)
+    assert flips.p_value(high - step) > 0.05 >= flips.p_value(high + step)
+    t_low, t_high = stats.ttest_1samp(diffs, 0.0).confidence_interval()
+    assert low == pytest.approx(t_low, abs=0.05) and high == pytest.approx(t_high, abs=0.05)
 
 
-def test_verdict_boundaries():
-    assert verdict(0.01, 0.2) == A_BETTER
-    assert verdict(-0.2, -0.01) == B_BETTER
-    assert verdict(-0.01, 0.2) == NO_DIFFERENCE
-    assert verdict(0.0, 0.0) == NO_DIFFERENCE
+def test_holm_matches_hand_computed_values():
+    # Sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 -> running max 0.06.
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    adjusted = holm([0.2, np.nan, 0.01])  # a missing p-value is not part of the family
+    assert np.isnan(adjusted[1]) and adjusted[[0, 2]] == pytest.approx([0.2, 0.02])
+    assert holm([0.6, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
 
 
-def _rows(variant: str, psnrs: dict[tuple[int, str], float]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "variant": variant,
-                "task": "sr_x2",
-                "dataset": "Set5",
-                "scale": 2,
-                "sigma": np.nan,
-                "channel": "y",
-                "y_rounding": "round",
-                "crop_border": 2,
-                "noise_mode": "",
-                "seed": seed,
-                "image": image,
-                "psnr": value,
-            }
-            for (seed, image), value in psnrs.items()
-        ]
+@pytest.mark.parametrize(
+    ("n", "test", "ci_method"),
+    [
+        (4, "t-test", "t interval"),
+        (10, "exact sign-flip", "inverted sign-flip test"),
+        (20, "Monte-Carlo sign-flip", "inverted sign-flip test"),
+        (40, "Monte-Carlo sign-flip", "BCa bootstrap"),
+    ],
+)
+def test_the_test_is_chosen_by_the_number_of_units(n, test, ci_method):
+    diffs = np.random.default_rng(n).normal(0.3, 0.1, size=n)
+    result = paired_test(diffs)
+    assert result.test.startswith(test) and result.ci_method.startswith(ci_method)
+    assert result.ci_low < 0.3 < result.ci_high
+    assert result.p_value < 0.01
+
+
+def test_a_sign_flip_test_that_could_not_survive_holm_gives_way_to_the_t_test():
+    # 7 images: the smallest sign-flip p is 2/128 = 0.016, enough alone, never after Holm over 10.
+    diffs = np.array([5.1, 6.0, 5.5, 6.4, 5.9, 5.2, 6.3])
+    assert paired_test(diffs, family_size=1).test.startswith("exact sign-flip")
+    among_ten = paired_test(diffs, family_size=10)
+    assert among_ten.test == "t-test" and among_ten.p_value == pytest.approx(
+        stats.ttest_1samp(diffs, 0).pvalue
     )
+    comparisons = compare_samples(
+        [PairedSample(f"m{i}", "identity", "denoise_s30", True, diffs[None, :] * (i == 0)) for i in range(10)]
+    )
+    assert comparisons[0].verdict == A_BETTER and comparisons[0].family_size == 10
+    assert all(c.verdict == NO_DIFFERENCE for c in comparisons[1:])
 
 
-def test_compare_variants_pairs_images_and_averages_seeds():
-    # Image means over seeds: ipt = (31, 33, 30), cnn = (30, 33.5, 29) -> diffs (+1, -0.5, +1).
-    ipt = _rows("ipt", {(0, "a"): 30, (1, "a"): 32, (0, "b"): 33, (1, "b"): 33, (0, "c"): 30, (1, "c"): 30})
-    cnn = _rows("cnn", {(0, "a"): 30, (1, "a"): 30, (0, "b"): 33, (1, "b"): 34, (0, "c"): 29, (1, "c"): 29})
-    other = _rows("cnn", {(0, "zzz"): 99.0})  # an image only one variant has must not be paired
-    result = compare_variants(pd.concat([ipt, cnn, other]), "ipt", "cnn", n_resamples=2000)
-    assert result.n_images == 3
-    assert result.mean_diff == pytest.approx(0.5)
-    assert result.share_a_better == pytest.approx(2 / 3)
-    assert "ipt vs cnn" in result.summary()
+def test_small_sample_t_test_is_scipys():
+    diffs = np.array([0.4, -0.1, 0.3, 0.2])
+    expected = stats.ttest_1samp(diffs, 0.0)
+    result = paired_test(diffs)
+    assert result.p_value == pytest.approx(expected.pvalue)
+    assert (result.ci_low, result.ci_high) == pytest.approx(tuple(expected.confidence_interval()))
 
 
-def test_compare_variants_without_shared_images_is_a_user_error():
-    ipt = _rows("ipt", {(0, "a"): 30, (0, "b"): 31})
-    cnn = _rows("cnn", {(0, "c"): 30, (0, "d"): 31})
-    with pytest.raises(IptBenchError, match="share 0 scored images"):
-        compare_variants(pd.concat([ipt, cnn]), "ipt", "cnn")
+@pytest.mark.parametrize("n", [5, 20, 68])
+def test_minimum_detectable_effect_has_80_percent_power(n):
+    diffs = np.random.default_rng(n).normal(0.0, 0.5, size=n)
+    mde = minimum_detectable_effect(diffs)
+    sd = diffs.std(ddof=1)
+    # Power of the two-sided one-sample t-test at effect = MDE, from the noncentral t distribution.
+    df, critical = n - 1, stats.t.ppf(0.975, n - 1)
+    shift = mde / (sd / np.sqrt(n))
+    power = stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift)
+    assert power == pytest.approx(0.8, abs=0.03)
+
+
+def _rows(effects: dict[tuple[str, str], list[float]], *, n_images: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Rows of models (variant, train sigmas) -> per-seed offsets in dB, plus the `identity` baseline."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(30.0, 2.0, size=n_images)
+    records = []
+
+    def add(variant, train_sigmas, weight, seed_index, values):
+        records.extend(
+            study_row(variant, train_sigmas, weight, seed_index, index, value)
+            for index, value in enumerate(values)
+        )
+
+    n_seeds = len(next(iter(effects.values())))
+    for seed_index in range(n_seeds):
+        add("identity", None, None, seed_index, base - 5.0)  # deterministic: the same under each seed
+        for (variant, train_sigmas), offsets in effects.items():
+            weight = 0.1 if variant.endswith("con") else 0.0
+            values = base + offsets[seed_index] + rng.normal(0.0, 0.05, size=n_images)
+            add(variant, train_sigmas, weight, seed_index, values)
+    return pd.DataFrame.from_records(records)
+
+
+def _one(comparisons, a_prefix):
+    (found,) = [c for c in comparisons if c.a.startswith(a_prefix) and not c.b.startswith("identity")]
+    return found
+
+
+def test_models_are_compared_per_training_setting_never_pooled():
+    # con beats scratch when both are trained at sigma 30 and loses at 50: pooled, the effects cancel.
+    rows = _rows(
+        {
+            ("ipt-con", "30"): [0.5],
+            ("ipt-scratch", "30"): [0.0],
+            ("ipt-con", "50"): [-0.5],
+            ("ipt-scratch", "50"): [0.0],
+        }
+    )
+    comparisons = pair_comparisons(rows)
+    trained = [c for c in comparisons if "identity" not in (c.a, c.b)]
+    assert {(c.a, c.b): c.verdict for c in trained} == {
+        ("ipt-con (train σ=30)", "ipt-scratch (train σ=30)"): A_BETTER,
+        ("ipt-con (train σ=50)", "ipt-scratch (train σ=50)"): B_BETTER,
+    }
+    assert all(c.mean_diff == pytest.approx(0.5, abs=0.05) for c in trained if c.verdict == A_BETTER)
+    baseline = [c for c in comparisons if c.b == "identity"]
+    assert len(baseline) == 4 and all("nan" not in c.a for c in baseline)  # identity is always B
+
+
+@pytest.mark.parametrize("lucky", [1.0, 3.0])
+def test_a_verdict_carried_by_one_seed_of_three_is_not_significant(lucky):
+    rows = _rows({("ipt-con", "30"): [lucky, 0.0, 0.0], ("ipt-scratch", "30"): [0.0, 0.0, 0.0]})
+    result = _one(pair_comparisons(rows), "ipt-con")
+    assert result.level == "seed" and result.n_seeds == 3 and result.n_images == 20
+    assert result.verdict == NO_DIFFERENCE and not result.significant
+    assert result.ci_low < 0 < result.ci_high
+    # The same numbers pooled over 60 image pairs would call it "better": the seed level matters.
+    pivot = rows.pivot_table(index=["seed", "image"], columns="variant", values="psnr")
+    assert paired_test((pivot["ipt-con"] - pivot["ipt-scratch"]).to_numpy()).p_value < 0.001
+
+
+def test_a_single_seed_gives_a_provisional_image_level_test():
+    rows = _rows({("ipt-con", "30"): [0.3], ("ipt-scratch", "30"): [0.0]})
+    result = _one(pair_comparisons(rows), "ipt-con")
+    assert result.level == "image" and result.n_seeds == 1 and result.provisional
+    assert result.verdict == A_BETTER
+
+
+def test_a_deterministic_baseline_is_one_seed_and_untrained_pairs_are_not_provisional():
+    rows = _rows({("ipt-con", "30"): [0.3, 0.3, 0.3]})
+    (versus_input,) = pair_comparisons(rows)
+    assert versus_input.b == "identity" and versus_input.a == "ipt-con"
+    assert versus_input.n_seeds == 3 and versus_input.mean_diff == pytest.approx(5.3, abs=0.05)
+    bicubic = rows[rows["variant"] == "identity"].assign(variant="other-baseline", psnr=lambda f: f.psnr + 1)
+    rows = pd.concat([rows[rows["variant"] == "identity"], bicubic])
+    (untrained,) = pair_comparisons(rows)
+    assert untrained.n_seeds == 1 and not untrained.provisional and untrained.mean_diff == pytest.approx(-1)
+
+
+def test_holm_runs_over_every_comparison_of_the_table():
+    rows = _rows(
+        {("ipt-con", "30"): [0.02, 0.0], ("ipt-scratch", "30"): [0.0, 0.01], ("ipt-nocon", "30"): [0.0, 0.0]}
+    )
+    frame = all_pair_comparisons(rows)
+    assert len(frame) == 6  # three trained models pairwise, and each against the input
+    assert frame["p_adjusted"].to_numpy() == pytest.approx(holm(frame["p_value"].to_numpy()))
+    assert {"test", "ci_method", "mde", "n_seeds", "significant", "summary"} <= set(frame.columns)
+
+
+def test_an_image_with_infinite_psnr_is_left_out_of_the_pairing():
+    rows = _rows({("ipt-con", "30"): [0.3], ("ipt-scratch", "30"): [0.0]})
+    rows.loc[(rows["variant"] == "ipt-con") & (rows["image"] == "img03"), "psnr"] = np.inf
+    assert {c.n_images for c in pair_comparisons(rows)} == {19, 20}  # con vs identity/scratch; scratch 20
+
+
+def test_too_few_images_is_a_user_error():
+    with pytest.raises(IptBenchError, match=">= 2 images"):
+        compare_differences(np.array([[0.3]]))
+
+
+def test_comparisons_are_deterministic():
+    rows = _rows({("ipt-con", "30"): [0.1], ("ipt-scratch", "30"): [0.0]})
+    first, second = pair_comparisons(rows), pair_comparisons(rows)
+    assert first and first == second

@@ -15,12 +15,12 @@ from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.report import plots
 from ipt_bench.report.collect import Results, load_results
 from ipt_bench.report.crops import draw_crops
+from ipt_bench.report.findings import MARK_LEGEND, finding_sentence, significance_mark
 from ipt_bench.report.kinds import ReportKind, get_report_kind
 from ipt_bench.report.references import load_references
-from ipt_bench.report.stats import A_BETTER, B_BETTER, all_pair_comparisons
+from ipt_bench.report.stats import A_BETTER, B_BETTER, PairedComparison, pair_comparisons
 from ipt_bench.report.tables import paper_table, summarize
 
-N_RESAMPLES = 10_000
 SEED = 0
 
 
@@ -42,6 +42,7 @@ def build_report(
     kind = get_report_kind(report_kind_name(results.suite_yaml))
     out_dir = Path(out_dir)
     summary = summarize(results.rows)
+    comparisons = pair_comparisons(results.rows, metric="psnr", seed=SEED)
     crops = draw_crops(results, out_dir / "plots", dataset_crops=dataset_crops)
     if "crops" not in kind.figures:
         crops.figures, crops.notes = [], []
@@ -53,9 +54,10 @@ def build_report(
         "counts": json.dumps(results.run.get("counts", {}), sort_keys=True),
         "n_rows": len(results.rows),
         "tables": _tables(summary, out_dir, kind),
-        "comparisons": _comparisons(results.rows),
+        "findings": _findings(comparisons),
+        "comparisons": _comparisons(comparisons),
+        "mark_legend": MARK_LEGEND,
         "comparison_metric": "PSNR",
-        "n_resamples": N_RESAMPLES,
         "seed": SEED,
         "figures": _figures(results, out_dir / "plots", kind),
         "crops": [_embed(figure.caption, figure.paths, out_dir) for figure in crops.figures],
@@ -120,14 +122,19 @@ def _tables(summary: pd.DataFrame, out_dir: Path, kind: ReportKind) -> list[dict
     return tables
 
 
-def _comparisons(rows: pd.DataFrame) -> list[dict]:
-    if rows.empty:
-        return []
-    frame = all_pair_comparisons(rows, metric="psnr", seed=SEED)
-    records = frame.to_dict("records") if not frame.empty else []
-    for record in records:
+def _findings(comparisons: list[PairedComparison]) -> list[dict]:
+    """Sentences for the report's comparisons, significant ones first."""
+    ordered = sorted(comparisons, key=lambda c: not c.significant)
+    return [{"sentence": finding_sentence(c), "significant": c.significant} for c in ordered]
+
+
+def _comparisons(comparisons: list[PairedComparison]) -> list[dict]:
+    records = []
+    for comparison in comparisons:
+        record = dict(comparison.__dict__, mark=significance_mark(comparison))
         names = {A_BETTER: f"{record['a']} better", B_BETTER: f"{record['b']} better"}
         record["verdict_text"] = names.get(record["verdict"], record["verdict"])
+        records.append(record)
     return records
 
 
