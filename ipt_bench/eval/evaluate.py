@@ -15,13 +15,16 @@ import numpy as np
 
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.data.catalog import resolve_dataset
+from ipt_bench.data.content import check_file_names, verify_before_scoring
+from ipt_bench.data.image_header import header_size
 from ipt_bench.data.images import write_png
 from ipt_bench.data.noise import NoiseProtocol
-from ipt_bench.data.pairs import iter_test_pairs, lr_source
+from ipt_bench.data.pairs import lr_source, make_test_pair
 from ipt_bench.data.tasks import Task
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
 from ipt_bench.metrics.protocol import MetricProtocol, score
 from ipt_bench.metrics.quality import crop_border, psnr, ssim
+from ipt_bench.models.finite import NonFiniteOutput
 from ipt_bench.models.memory import default_budget_bytes, format_size
 
 LEGACY_BICUBIC = "bicubic"
@@ -84,6 +87,7 @@ def evaluate(
     device: str = "cpu",
     max_images: int | None = None,
     on_image: Callable[[dict], None] | None = None,
+    no_verify: bool = False,
 ) -> EvalResult:
     """Evaluate ``model`` (a variant name, ``bicubic``, ``bicubic-rgb``, ``identity``) or a
     ``checkpoint`` on every image of ``dataset`` for ``task`` (or on its first ``max_images``
@@ -91,11 +95,15 @@ def evaluate(
 
     ``tile_batch`` is "auto" (sized from ``memory_budget`` bytes, by default a share of the
     available memory) or a number of tiles per forward. Before an image is restored, its
-    inference and scoring are checked to fit the budget; if not, a ConfigError says by how much.
+    inference and scoring are checked to fit the budget (from the image header, before it is
+    decoded); if not, a ConfigError says by how much. A named dataset is checked against its
+    manifest first unless ``no_verify`` (recorded in the protocol's ``verified``).
     """
     if (model is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model and --checkpoint", "e.g. --model bicubic")
     resolved = resolve_dataset(dataset, data_root, allow_partial=allow_partial)
+    check_file_names(resolved)
+    verified = verify_before_scoring(resolved, skip=no_verify)
     n_found, partial = resolved.n_found, resolved.partial
     if max_images is not None:
         if max_images < 1:
@@ -116,6 +124,7 @@ def evaluate(
         "partial": bool(partial),
         "subset": f"first {len(resolved.items)} of {n_found}" if max_images is not None else "",
         "tiling": "" if legacy else tiling,
+        "verified": verified,
     }
     if legacy:
         protocol.update(channel="y", y_rounding="round")
@@ -135,14 +144,20 @@ def evaluate(
         )
     )
     result = EvalResult(model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol)
-    for pair in iter_test_pairs(resolved, task, noise):
-        _check_scoring_memory(pair.name, pair.target.shape, protocol["channel"], memory_budget)
+    for item in resolved.items:
+        for path in (item.clean_path, *item.degraded_paths.values()):  # before anything is decoded
+            width, height = header_size(path)
+            _check_scoring_memory(item.name, (height, width, 3), protocol["channel"], memory_budget)
+        pair = make_test_pair(resolved.name, item, task, noise)
         start = time.perf_counter()
         if restorer is None:
             value_psnr, value_ssim = _score_legacy_bicubic(pair.target, task.scale)
             output = None
         else:
-            output = restorer(pair.degraded)
+            try:
+                output = restorer(pair.degraded)
+            except NonFiniteOutput as exc:
+                raise NonFiniteOutput(exc.model, f"{pair.name} of {resolved.name}") from None
             value_psnr, value_ssim = score(match_channels(output, pair.target), pair.target, metric)
         row = {
             "image": pair.name,
