@@ -18,6 +18,7 @@ from typing import Any, Literal
 import ipt_bench
 from ipt_bench.core.hashing import sha256_bytes, stable_hash
 from ipt_bench.data.tasks import Task, pretrain_tasks
+from ipt_bench.suite.plan_bounds import check_before_planning
 from ipt_bench.suite.schema import UNTRAINED_VARIANTS, Suite, VariantEntry
 
 NodeKind = Literal["pretrain", "finetune", "eval"]
@@ -97,6 +98,7 @@ def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool 
 
     profile = profile or suite.profile
     get_profile(profile)
+    check_before_planning(suite, profile)
     plan = Plan(suite=suite.name, profile=profile)
     ctx = _Context(suite, plan, profile, allow_partial)
     profile_size = suite.overrides_for(profile).size
