@@ -151,7 +151,8 @@ def run_case(case: Case, ws: Path, cache: Path) -> Outcome:
     ws.mkdir(parents=True)
     make_workspace(ws, case)
     before = snapshot(ws)
-    with serve(ws / "served") as url:
+    needs_server = any("{url}" in a for a in case.argv)
+    with serve(ws / "served") if needs_server else contextlib.nullcontext("") as url:
         argv = [a.format(ws=ws, url=url) for a in case.argv]
         if case.isolated:
             done = run_cli(argv, ws, cache, case.max_file_bytes)

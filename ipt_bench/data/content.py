@@ -72,7 +72,7 @@ def check_file_names(dataset: ResolvedDataset) -> None:
             try:
                 os.fsdecode(path).encode("utf-8")
             except UnicodeEncodeError:
-                shown = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                shown = os.fsencode(path).decode("utf-8", "backslashreplace")
                 raise DatasetError(
                     f"image file name {shown} is not valid UTF-8", "rename the file to a UTF-8 name"
                 ) from None
@@ -83,7 +83,12 @@ def folder_fingerprint(dataset: ResolvedDataset) -> str:
     cache = _HashCache()
     files = sorted({p for item in dataset.items for p in (item.clean_path, *item.degraded_paths.values())})
     listing = [
-        [os.fsencode(p.relative_to(dataset.root)).hex(), p.stat().st_size, cache.sha256(p)] for p in files
+        [
+            os.fsencode(p.resolve().relative_to(dataset.root.resolve())).hex(),
+            p.stat().st_size,
+            cache.sha256(p),
+        ]
+        for p in files
     ]
     cache.save()
     return stable_hash(listing)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ipt_bench.core.atomic import atomic_write_text
+from ipt_bench.core.atomic import atomic_write_text, check_writable_target
 from ipt_bench.core.errors import IptBenchError
 from ipt_bench.core.integrity import file_entries, record_damage
 
@@ -92,6 +92,7 @@ class ResultsStore:
     def write_if_changed(self, name: str, text: str) -> Path:
         """Write ``<out>/<name>`` only if its content differs (so reruns leave files untouched)."""
         path = self.root / name
+        check_writable_target(path)  # never open a FIFO or device to compare its content
         with contextlib.suppress(OSError):
             if path.read_text(encoding="utf-8") == text:
                 return path

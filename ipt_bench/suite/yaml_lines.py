@@ -67,6 +67,8 @@ def _convert(
 ) -> Any:
     lines[loc] = node.start_mark.line + 1
     guard.enter(node, depth)
+    if not isinstance(node, yaml.ScalarNode):
+        yaml_safety.check_collection_tag(node, guard.where)
     try:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}

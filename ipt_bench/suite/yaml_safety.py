@@ -25,6 +25,7 @@ MAX_VALUES = 100_000
 MAX_DEPTH = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _FIX = "write plain keys and values (see suites/quickstart.yaml)"
 
 
@@ -105,12 +106,26 @@ def scalar(node: yaml.Node, where: str) -> Any:
     if node.tag == _TIMESTAMP_TAG:
         return str(node.value)
     try:
-        return yaml.SafeLoader(" ").construct_object(node, deep=True)
+        value = yaml.SafeLoader(" ").construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}:{line}: cannot read this value ({problem})", _FIX) from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise ConfigError(f"{where}:{line}: cannot read this value ({exc})", _FIX) from None
+    if not isinstance(value, (str, int, float, bool, type(None))):
+        raise ConfigError(
+            f"{where}:{line}: a {type(value).__name__} value ({node.tag}) is not allowed here", _FIX
+        )
+    return value
+
+
+def check_collection_tag(node: yaml.Node, where: str) -> None:
+    """Refuse a list or mapping carrying a tag (``!!python/...``, ``!foo``, ``!!set``)."""
+    if node.tag not in _PLAIN_COLLECTION_TAGS:
+        raise ConfigError(
+            f"{where}:{node.start_mark.line + 1}: cannot read this value (tag {node.tag} is not allowed)",
+            _FIX,
+        )
 
 
 def key(node: yaml.Node, where: str) -> str:

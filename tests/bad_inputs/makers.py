@@ -147,5 +147,3 @@ def set5(n: int = 5, extra: str | None = None) -> dict[str, str | Maker]:
     """A fake ``data/Set5`` with ``n`` small random images (not the real ones), plus ``extra``."""
     names = [*SET5[:n], *([extra] if extra else [])]
     return {f"data/Set5/HR/{name}.png": png(seed=i) for i, name in enumerate(names)}
-
-
