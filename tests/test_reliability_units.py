@@ -74,3 +74,11 @@ def test_a_zero_or_negative_batch_size_is_refused_not_replaced_by_the_default(
     )
     assert status == 2 and f"--batch-size {batch} is out of range" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()
+
+
+def test_two_long_dataset_paths_sharing_60_characters_get_different_figure_names():
+    from ipt_bench.report.plots import _slug
+
+    common = "/data/" + "a" * 70
+    assert _slug(common + "/set-one") != _slug(common + "/set-two")
+    assert _slug("sr_x2") == "sr_x2"  # short safe names stay as they are
