@@ -22,7 +22,7 @@ KEY = "ab" * 32
 def finished_node(store: ResultsStore, payload: bytes = b"0123456789") -> None:
     store.node_dir(KEY).mkdir(parents=True)
     store.rows_path(KEY).write_bytes(payload)
-    store.write_record(KEY, {"key": KEY, "status": "done", "files": store.file_sizes(KEY, ["rows.parquet"])})
+    store.write_record(KEY, {"key": KEY, "status": "done", **store.file_entries(KEY, ["rows.parquet"])})
 
 
 def test_a_node_is_done_only_with_a_done_record_and_intact_files(tmp_path):

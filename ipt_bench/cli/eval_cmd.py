@@ -50,7 +50,7 @@ def eval_command(
     checkpoint: Path | None = typer.Option(
         None, help="Model file (official IPT or ours) or training folder."
     ),
-    scale: int = typer.Option(2, help="SR scale (2, 3 or 4)."),
+    scale: int | None = typer.Option(None, help="SR scale (2, 3 or 4; default 2)."),
     sigma: float | None = typer.Option(None, help="Noise sigma on the 0-255 scale (denoise)."),
     task_idx: int | None = typer.Option(None, help="Head to use in a multi-task checkpoint."),
     channel: Channel = typer.Option(Channel.y, help="Score on BT.601 Y or on RGB."),
@@ -77,8 +77,14 @@ def eval_command(
     save_images: Path | None = typer.Option(None, help="Write restored images here."),
     parquet: Path | None = typer.Option(None, help="Write per-image rows to this parquet file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    no_verify: bool = typer.Option(
+        False,
+        "--no-verify",
+        help="Score a named dataset without checking it against its manifest (recorded).",
+    ),
 ) -> None:
     """Score a model on a dataset: means of per-image metrics under a recorded protocol."""
+    from ipt_bench.cli.option_checks import refuse_inapplicable
     from ipt_bench.core.errors import ConfigError
     from ipt_bench.core.tasks import Task
     from ipt_bench.eval.evaluate import evaluate
@@ -90,11 +96,12 @@ def eval_command(
     metrics = check_metric_names(metric or DEFAULT_METRICS)
 
     budget = None if memory_budget is None else parse_memory_size(memory_budget)
+    refuse_inapplicable(task.value, scale=scale, sigma=sigma, noise_mode=noise_mode.value)
     if task is TaskKind.denoise and sigma is None:
         raise ConfigError("--task denoise needs --sigma", "e.g. --sigma 30")
     the_task = Task(
         task.value,
-        scale=scale if task is TaskKind.sr else 1,
+        scale=(scale or 2) if task is TaskKind.sr else 1,
         sigma=sigma if task is TaskKind.denoise else None,
     )
     spec = EvalSpec(
@@ -129,6 +136,7 @@ def eval_command(
         save_images=save_images,
         max_images=spec.max_images,
         metrics=spec.metrics,
+        no_verify=no_verify,
     )
     if parquet is not None:
         _write_rows(spec, result, parquet)

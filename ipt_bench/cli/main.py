@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 
 import typer
 
@@ -47,6 +48,20 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     _register_commands()
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
+    # Library warnings (torch, Pillow) are held back and shown once the command succeeds, so
+    # a failing command prints its one error line and nothing before it (--debug shows them).
+    status, held = 0, []  # a SystemExit (the run command's own exit codes) keeps the warnings
+    try:
+        with warnings.catch_warnings(record=True) as held:
+            status = _run(argv)
+    finally:
+        if status != 2 or _state["debug"]:
+            for warning in held:
+                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    return status
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, standalone_mode=False, prog_name="ipt-bench")
     except IptBenchError as exc:
@@ -67,6 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print_error("interrupted")
         return 130
+    except OSError as exc:  # the system refused something no check could foresee (disk full, I/O error)
+        if _state["debug"]:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        _print_error(
+            f"{where}{exc.strerror or exc}; files already written were left as they were -- fix: check the "
+            "path, its permissions and the free disk space, then run the command again"
+        )
+        return 2
+    except MemoryError:
+        _print_error("out of memory -- fix: pass a smaller --memory-budget, --batch-size or image")
+        return 2
+    except Exception as exc:  # a bug: one line instead of a traceback, which --debug shows
+        if _state["debug"]:
+            traceback.print_exc()
+        _print_error(
+            f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())}) -- fix: run the command "
+            "again with --debug and report the traceback"
+        )
+        return 1
     return int(result or 0)
 
 

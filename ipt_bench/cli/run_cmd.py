@@ -82,23 +82,29 @@ def _check_report_kind(suite) -> None:
 
 def _build_report(summary, report_dir: Path, console) -> None:
     """Build the report, unless the one in ``report_dir`` was built from exactly these results
-    by this code (a fully cached rerun then rewrites nothing)."""
+    by this code (a fully cached rerun then rewrites nothing).
+
+    Freshness is decided by content: the checksums of every node's files, not by which nodes
+    ran in this invocation (a ``--force ... --no-report`` in between makes the report stale)."""
+    import contextlib
     import json
 
     from ipt_bench.core.atomic import atomic_write_text
+    from ipt_bench.core.integrity import content_digest
+    from ipt_bench.suite.store import ResultsStore
 
+    store = ResultsStore(summary.out)
     stamp_path = summary.out / "report-stamp.json"
     stamp = {
         "report_dir": str(report_dir.resolve()),
         "fingerprint": summary.plan.fingerprint,  # the suite, the options and this package's code
-        "finished": sorted(k for k, s in summary.status.items() if s in ("done", "cached")),
+        "content": content_digest({node.key: store.read_record(node.key) for node in summary.plan}),
     }
+    old_stamp = None
+    with contextlib.suppress(OSError, ValueError):
+        old_stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
     up_to_date = (
-        stamp["fingerprint"] is not None
-        and (report_dir / "index.html").is_file()
-        and stamp_path.is_file()
-        and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp
-        and not any(s == "done" for s in summary.status.values())
+        stamp["fingerprint"] is not None and (report_dir / "index.html").is_file() and old_stamp == stamp
     )
     if up_to_date:
         console.print(f"report up to date: {report_dir}")

@@ -23,7 +23,7 @@ def train(
     variant: str = typer.Option(..., "--variant", help="Registered variant, e.g. ipt-tiny-con."),
     stage: str = typer.Option("pretrain", "--stage", help="pretrain (multi-task) or finetune (one task)."),
     task: str | None = typer.Option(None, "--task", help="Fine-tuning task: sr, denoise or derain."),
-    scale: int = typer.Option(2, "--scale", help="SR scale (2, 3 or 4) for --task sr."),
+    scale: int | None = typer.Option(None, "--scale", help="SR scale (2, 3 or 4; default 2) for --task sr."),
     sigma: float | None = typer.Option(None, "--sigma", help="Noise level (0-255 scale) for --task denoise."),
     steps: int | None = typer.Option(None, "--steps", help="Optimizer steps (default: the profile's)."),
     out: Path = typer.Option(..., "--out", help="Output folder (checkpoints, log.jsonl, model.pt)."),
@@ -40,8 +40,10 @@ def train(
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from checkpoints/last.pt."),
 ) -> None:
     """Pre-train or fine-tune a variant; writes OUT/model.pt for `ipt-bench eval --checkpoint`."""
+    from ipt_bench.cli.option_checks import refuse_inapplicable
     from ipt_bench.train.runner import TrainSpec, run_training
 
+    refuse_inapplicable(task, scale=scale, sigma=sigma)
     spec = TrainSpec(
         variant=variant,
         stage=_stage(stage),
@@ -80,7 +82,7 @@ def _stage(stage: str) -> str:
     return stage
 
 
-def _tasks(stage: str, kind: str | None, scale: int, sigma: float | None) -> tuple:
+def _tasks(stage: str, kind: str | None, scale: int | None, sigma: float | None) -> tuple:
     from ipt_bench.core.tasks import Task
 
     if kind is None:
@@ -92,7 +94,7 @@ def _tasks(stage: str, kind: str | None, scale: int, sigma: float | None) -> tup
     if kind not in TASK_KINDS:
         raise ConfigError(f"unknown --task {kind!r}", f"use one of: {', '.join(TASK_KINDS)}")
     if kind == "sr":
-        return (Task("sr", scale=scale),)
+        return (Task("sr", scale=scale or 2),)
     if kind == "denoise":
         return (Task("denoise", sigma=sigma),)
     return (Task("derain"),)

@@ -55,6 +55,7 @@ PROTOCOL_COLUMNS = (
 IMAGE_SET_COLUMNS = (
     Column("partial", "bool", "the test set had missing images (--allow-partial)"),
     Column("subset", "object", "'first N of M' when only some images were scored"),
+    Column("verified", "object", "how the test files were checked before scoring ('manifest', skipped, '')"),
 )
 RUN_COLUMNS = (Column("profile", "object", "training profile"),)
 #: Factors that tell apart results of one variant; tables name them in the row label when they vary.
@@ -131,6 +132,7 @@ class ResultRow:
     protocol: Mapping[str, Any]
     partial: bool = False
     subset: str = ""
+    verified: str = ""
     suite: str = ""
     seed: int = 0
     profile: str = ""
@@ -167,6 +169,7 @@ class ResultRow:
             **self.protocol,
             "partial": bool(self.partial),
             "subset": self.subset,
+            "verified": self.verified,
             "profile": self.profile,
             **{name: self.ablation.get(name) for name in ABLATION_NAMES},
             "cell_key": self.cell_key,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ipt_bench.core.errors import DatasetError
+from ipt_bench.data.archive_limits import archive_errors, check_expanded_size, check_url, expanded_size
 from ipt_bench.data.catalog import (
     ResolvedDataset,
     default_download_root,
@@ -90,7 +91,13 @@ def download_dataset(
         return resolve_dataset(spec.name, dest, only_root=True)
     source = _source(spec.name, url, sha256)
     created = not dest.exists()
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(
+            f"cannot use {dest} as the download folder: {exc.strerror or exc}",
+            "pass --dest a folder you can write to (not a file)",
+        ) from None
     try:
         with tempfile.TemporaryDirectory(prefix=f".download-{spec.name}-", dir=dest) as work:
             staging = _fetch_into(spec.name, source, Path(work), progress)
@@ -172,7 +179,8 @@ def _move_into_place(staging: Path, dest: Path) -> None:
 
 
 def fetch(url: str, target: Path, *, progress: bool = False) -> str:
-    """Stream ``url`` into ``target``; return the hex sha256 of the bytes received."""
+    """Stream ``url`` (http or https only) into ``target``; return the hex sha256 of the bytes received."""
+    check_url(url)
     digest = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response, open(target, "wb") as out:
@@ -217,8 +225,16 @@ def _unsafe_name(name: str) -> str | None:
     return None
 
 
-def check_archive(archive: Path) -> None:
-    """Refuse (DatasetError) an archive with any unsafe member; writes nothing."""
+def check_archive(archive: Path, target: Path | None = None) -> None:
+    """Refuse (DatasetError) an archive with any unsafe member, or one that would expand to more
+    than :data:`~ipt_bench.data.archive_limits.MAX_EXPANDED_BYTES` or the free space of
+    ``target``'s disk; writes nothing."""
+    with archive_errors(archive):
+        _check_members(archive)
+        check_expanded_size(archive, expanded_size(archive), target)
+
+
+def _check_members(archive: Path) -> None:
     bad = []
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
@@ -249,8 +265,13 @@ def check_archive(archive: Path) -> None:
 
 def extract_archive(archive: Path, target: Path) -> None:
     """Check ``archive`` with :func:`check_archive`, then extract it into the new folder ``target``."""
-    check_archive(archive)
+    check_archive(archive, target.parent)
     target.mkdir(parents=True)
+    with archive_errors(archive):
+        _extract(archive, target)
+
+
+def _extract(archive: Path, target: Path) -> None:
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():

@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ipt_bench.core.errors import DatasetError
 from ipt_bench.core.tasks import Task
-from ipt_bench.data.catalog import DatasetItem, ResolvedDataset
+from ipt_bench.data.catalog import DatasetItem
 from ipt_bench.data.images import read_image, to_rgb
 from ipt_bench.data.noise import NoiseProtocol, add_gaussian_noise
 from ipt_bench.data.resize import imresize, mod_crop
@@ -37,14 +36,6 @@ class TestPair:
 def lr_source(task: Task) -> str:
     """How the degraded input of ``task`` is made (recorded in every result row)."""
     return {"sr": LR_SOURCE_SR, "denoise": "synthetic_gaussian", "derain": "dataset_rainy"}[task.kind]
-
-
-def iter_test_pairs(
-    dataset: ResolvedDataset, task: Task, noise: NoiseProtocol | None = None
-) -> Iterator[TestPair]:
-    """Yield the test pairs of ``dataset`` for ``task`` in the dataset's (sorted) order."""
-    for item in dataset.items:
-        yield make_test_pair(dataset.name, item, task, noise)
 
 
 def make_test_pair(

@@ -18,14 +18,17 @@ from ipt_bench.core.errors import ConfigError
 from ipt_bench.core.rows import PROTOCOL_NAMES
 from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import resolve_dataset
+from ipt_bench.data.content import check_file_names, verify_before_scoring
+from ipt_bench.data.image_header import header_size
 from ipt_bench.data.images import write_png
 from ipt_bench.data.noise import NoiseProtocol
-from ipt_bench.data.pairs import iter_test_pairs, lr_source
+from ipt_bench.data.pairs import lr_source, make_test_pair
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
 from ipt_bench.eval.outputs import save_crops
 from ipt_bench.metrics.protocol import MetricProtocol, score, score_planes
 from ipt_bench.metrics.quality import crop_border
 from ipt_bench.metrics.registry import DEFAULT_METRICS, check_metric_names
+from ipt_bench.models.finite import NonFiniteOutput
 from ipt_bench.models.memory import default_budget_bytes, format_size
 
 LEGACY_BICUBIC = "bicubic"
@@ -102,6 +105,7 @@ def evaluate(
     metrics: Sequence[str] = DEFAULT_METRICS,
     crops_dir: Path | None = None,
     on_image: Callable[[dict], None] | None = None,
+    no_verify: bool = False,
 ) -> EvalResult:
     """Evaluate ``model`` (a variant name, ``bicubic``, ``bicubic-rgb``, ``identity``) or a
     ``checkpoint`` on every image of ``dataset`` for ``task`` (or on its first ``max_images``
@@ -109,7 +113,9 @@ def evaluate(
 
     ``tile_batch`` is "auto" (sized from ``memory_budget`` bytes, by default a share of the
     available memory) or a number of tiles per forward. Before an image is restored, its
-    inference and scoring are checked to fit the budget; if not, a ConfigError says by how much.
+    inference and scoring are checked to fit the budget (from the image header, before it is
+    decoded); if not, a ConfigError says by how much. A named dataset is checked against its
+    manifest first unless ``no_verify`` (recorded in the protocol's ``verified``).
     ``metrics`` are registered metric names; ``crops_dir`` (an eval node's folder) receives small
     crops of every image (:mod:`ipt_bench.eval.outputs`), ``save_images`` the full outputs.
     """
@@ -117,6 +123,8 @@ def evaluate(
     if (model is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model and --checkpoint", "e.g. --model bicubic")
     resolved = resolve_dataset(dataset, data_root, allow_partial=allow_partial)
+    check_file_names(resolved)
+    verified = verify_before_scoring(resolved, skip=no_verify)
     n_found, partial = resolved.n_found, resolved.partial
     if max_images is not None:
         if max_images < 1:
@@ -137,6 +145,7 @@ def evaluate(
         "partial": bool(partial),
         "subset": f"first {len(resolved.items)} of {n_found}" if max_images is not None else "",
         "tiling": "" if legacy else tiling,
+        "verified": verified,
     }
     if legacy:
         protocol.update(channel="y", y_rounding="round")
@@ -158,13 +167,19 @@ def evaluate(
     result = EvalResult(
         model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol, metrics=metrics
     )
-    for pair in iter_test_pairs(resolved, task, noise):
-        _check_scoring_memory(pair.name, pair.target.shape, protocol["channel"], memory_budget)
+    for item in resolved.items:
+        for path in (item.clean_path, *item.degraded_paths.values()):  # before anything is decoded
+            width, height = header_size(path)
+            _check_scoring_memory(item.name, (height, width, 3), protocol["channel"], memory_budget)
+        pair = make_test_pair(resolved.name, item, task, noise)
         start = time.perf_counter()
         if restorer is None:
             output, values = _legacy_bicubic(pair.target, task.scale, metrics)
         else:
-            output = restorer(pair.degraded)
+            try:
+                output = restorer(pair.degraded)
+            except NonFiniteOutput as exc:
+                raise NonFiniteOutput(exc.model, f"{pair.name} of {resolved.name}") from None
             values = score(match_channels(output, pair.target), pair.target, metric, metrics)
         row = {"image": pair.name, **values, "seconds": time.perf_counter() - start}
         result.rows.append(row)

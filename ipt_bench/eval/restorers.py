@@ -6,7 +6,6 @@ quantised like the official code (clamp to [0, 255], round) before scoring.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,9 +16,12 @@ import torch
 from ipt_bench.core.errors import CheckpointError, ConfigError
 from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.data.resize import imresize
-from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file, load_strict
+from ipt_bench.models.checkpoint import build_ipt_from_state_dict, load_state_dict_file
+from ipt_bench.models.finite import check_finite
 from ipt_bench.models.memory import plan_tile_batch
+from ipt_bench.models.prebuild import build_checked, check_finite_weights
 from ipt_bench.models.registry import get_variant
+from ipt_bench.models.sidecar import ModelDescription, read_model_json
 from ipt_bench.models.tiling import tiled_forward
 
 #: ``tile_batch`` value that sizes tile batches from the memory budget.
@@ -140,6 +142,7 @@ class NetworkRestorer:
             out = tiled_forward(
                 run, x, tile=int(self.tile), scale=self.scale, mode=self.tiling, tile_batch=tile_batch
             )
+        check_finite(out, self.name)
         # Quantised in place (same numbers as to_uint8): no float copies of the large output.
         out = out[0].float().cpu().permute(1, 2, 0).mul_(255.0 / self.rgb_range)
         return out.round_().clamp_(0, 255).to(torch.uint8).contiguous().numpy()
@@ -189,10 +192,11 @@ def load_checkpoint_restorer(
             f"checkpoint {weights} does not exist", "pass a model .pt file or a training folder"
         )
     state = load_state_dict_file(weights)
+    check_finite_weights(state, str(weights))
     tasks: list[Task] | None = None
     if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        tasks = [Task.parse(name) for name in meta["tasks"]]
+        meta = read_model_json(meta_path)
+        tasks = meta.tasks
         model = _build_from_meta(meta, state, weights)
     else:
         model = build_ipt_from_state_dict(state, num_heads=num_heads, source=str(weights))
@@ -209,6 +213,11 @@ def load_checkpoint_restorer(
                     "use the checkpoint made for this task (e.g. IPT_sr2.pt for x2)",
                 )
             task_idx = matching[0]
+    if not 0 <= task_idx < len(scales):
+        raise CheckpointError(
+            f"--task-idx {task_idx} is out of range: {weights} has {len(scales)} head(s)",
+            f"pass --task-idx between 0 and {len(scales) - 1}, or leave it out to pick the head of the task",
+        )
     if scales[task_idx] != task.tail_scale:
         raise CheckpointError(
             f"head {task_idx} of {weights} is x{scales[task_idx]}, {task.name} needs x{task.tail_scale}",
@@ -226,16 +235,13 @@ def load_checkpoint_restorer(
     )
 
 
-def _build_from_meta(meta: dict, state: dict, weights: Path) -> torch.nn.Module:
+def _build_from_meta(meta: ModelDescription, state: dict, weights: Path) -> torch.nn.Module:
     """Rebuild a model trained here from the exact constructor arguments in its model.json."""
     from ipt_bench.models.family import FAMILIES
 
-    family = meta.get("family", "ipt")
-    if family not in FAMILIES or not FAMILIES.get(family).trainable:
-        raise CheckpointError(f"{weights}: unknown model family {family!r}", "re-train the model")
-    model = FAMILIES.get(family).new_model(meta.get("model_kwargs", {}), initialise=False)
-    load_strict(model, state, str(weights))
-    return model
+    if meta.family not in FAMILIES or not FAMILIES.get(meta.family).trainable:
+        raise CheckpointError(f"{weights}: unknown model family {meta.family!r}", "re-train the model")
+    return build_checked(FAMILIES.get(meta.family).build, meta.kwargs, state, str(weights))
 
 
 def variant_restorer(

@@ -86,6 +86,7 @@ def result_rows(spec: EvalSpec, result: EvalResult, *, variant: str, cell_key: s
             protocol=result.row_protocol(),
             partial=bool(protocol.get("partial")),
             subset=str(protocol.get("subset", "")),
+            verified=str(protocol.get("verified", "")),
             profile=spec.profile,
             ablation={
                 "train_sigmas": spec.train_sigmas,

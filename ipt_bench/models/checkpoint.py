@@ -15,9 +15,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ipt_bench.core.errors import CheckpointError, ConfigError
+from ipt_bench.core.errors import CheckpointError
 from ipt_bench.core.tasks import PAPER_PRETRAIN_TASKS, Task
 from ipt_bench.models.ipt import IPT, RGB_MEAN
+from ipt_bench.models.prebuild import build_checked, check_layer_indices, check_shapes_sane
 
 #: Where the official weights are published (README of huawei-noah/Pretrained-IPT).
 OFFICIAL_WEIGHTS_URL = "https://drive.google.com/drive/folders/1MVSdUX0YBExauG0fFz4ANiWTrq9xZEj7"
@@ -95,9 +96,27 @@ def infer_ipt_config(state_dict: dict[str, Tensor], num_heads: int = 12, pos_eve
     """IPT keyword arguments matching the shapes of an official-layout state dict.
 
     ``num_heads`` and ``pos_every`` leave no trace in the weights and are taken as given.
+    Odd shapes (a 1-D head weight, zero features, a NaN mean bias, a gap in the layer indices)
+    raise :class:`CheckpointError`, never a Python exception.
     """
-    sd = state_dict
+    try:
+        config = _infer(state_dict, num_heads, pos_every)
+    except CheckpointError:
+        raise
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, RuntimeError, OverflowError) as exc:
+        raise CheckpointError(
+            f"the tensor shapes describe no IPT ({type(exc).__name__}: {exc})",
+            "the file is damaged or not an official-layout IPT checkpoint",
+        ) from None
+    check_shapes_sane(config, "state dict")
+    return config
+
+
+def _infer(sd: dict[str, Tensor], num_heads: int, pos_every: bool) -> dict:
     _require(sd, "head.0.0.weight", "body.encoder.layers.0.self_attn.in_proj_weight")
+    for key in ("head.0.0.weight", "body.encoder.layers.0.self_attn.in_proj_weight"):
+        if sd[key].dim() < 2 or 0 in sd[key].shape:
+            raise CheckpointError(f"{key} has shape {tuple(sd[key].shape)}", "this is not an IPT checkpoint")
     n_feats, n_colors = sd["head.0.0.weight"].shape[:2]
     dim = sd["body.encoder.layers.0.self_attn.in_proj_weight"].shape[1]
     patch_dim = math.isqrt(dim // n_feats)
@@ -140,9 +159,11 @@ def _require(sd: dict[str, Tensor], *keys: str) -> None:
 
 
 def _count_layers(sd: dict[str, Tensor], prefix: str) -> int:
-    pattern = re.compile(re.escape(prefix) + r"(\d+)\.")
-    indices = {int(m.group(1)) for k in sd if (m := pattern.match(k))}
-    return max(indices) + 1
+    count = check_layer_indices(sd, prefix, "state dict")
+    decoder = "body.decoder.layers."
+    if any(k.startswith(decoder) for k in sd):
+        check_layer_indices(sd, decoder, "state dict")
+    return count
 
 
 def _tail_scales(sd: dict[str, Tensor], n_feats: int) -> list[int]:
@@ -171,7 +192,9 @@ def _rgb_range(sd: dict[str, Tensor]) -> float:
     bias = sd.get("sub_mean.bias")
     if bias is None or bias.numel() == 0:
         return 255
-    value = float(-bias[0]) / RGB_MEAN[0]
+    value = float(-bias.flatten()[0]) / RGB_MEAN[0]
+    if not math.isfinite(value):
+        raise CheckpointError(f"sub_mean.bias holds {value}", "the file is damaged; use the original file")
     return round(value) if abs(value - round(value)) < 1e-3 else value
 
 
@@ -183,16 +206,18 @@ def build_ipt_from_state_dict(
         config = infer_ipt_config(state_dict, num_heads=num_heads, pos_every=pos_every)
     except CheckpointError as exc:
         raise CheckpointError(f"{source}: {exc.problem}", exc.fix) from None
-    try:
-        model = IPT(**config)
-    except ConfigError as exc:
-        raise CheckpointError(f"{source}: {exc.problem}", exc.fix) from None
-    load_strict(model, state_dict, source)
-    return model
+    return build_checked(IPT, config, state_dict, source)  # keys and shapes checked before allocating
 
 
 def load_strict(model: torch.nn.Module, state_dict: dict[str, Tensor], source: str = "state dict") -> None:
     """``model.load_state_dict(state_dict)`` that names missing/unexpected keys and shape mismatches."""
+    check_fits(model, state_dict, source)
+    model.load_state_dict(state_dict, strict=True)
+
+
+def check_fits(model: torch.nn.Module, state_dict: dict[str, Tensor], source: str = "state dict") -> None:
+    """Raise :class:`CheckpointError` naming missing/unexpected keys and shape mismatches (works on a
+    meta-device model too: only key names and shapes are compared)."""
     expected = model.state_dict()
     given = {k: v for k, v in state_dict.items() if not k.endswith("position_encoding.position_ids")}
     missing = [k for k in expected if k not in given]
@@ -213,7 +238,6 @@ def load_strict(model: torch.nn.Module, state_dict: dict[str, Tensor], source: s
             "use the checkpoint that matches this configuration (e.g. --num-heads, scale, num_queries), "
             "or load an official file with load_ipt_checkpoint, which infers the configuration",
         )
-    model.load_state_dict(state_dict, strict=True)
 
 
 def load_ipt_checkpoint(path: str | os.PathLike[str], num_heads: int = 12, *, pos_every: bool = False) -> IPT:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.integrity import record_damage
 from ipt_bench.core.rows import DEFAULT_METRICS, fixed_columns, metric_columns, row_columns
 
 #: Columns every stored row has (the schema's fixed columns; metric columns vary by suite).
@@ -56,6 +57,11 @@ def load_results(results_dir: str | Path) -> Results:
             "pass the folder written by `ipt-bench run`",
         )
     suite_path = root / "suite.yaml"
+    records = {
+        node.name: read_json(node / "record.json") for node in nodes if (node / "record.json").exists()
+    }
+    for node in nodes:
+        _check_intact(node, records.get(node.name))
     frames = [read_rows(node / "rows.parquet") for node in nodes if (node / "rows.parquet").exists()]
     rows = pd.concat(frames, ignore_index=True) if frames else empty_rows()
     if labels and not rows.empty:  # display labels live in the plan, not in the node's rows
@@ -64,15 +70,27 @@ def load_results(results_dir: str | Path) -> Results:
     return Results(
         root=root,
         rows=rows,
-        records=[read_json(node / "record.json") for node in nodes if (node / "record.json").exists()],
+        records=list(records.values()),
         run=read_json(root / "run.json") if (root / "run.json").exists() else {},
-        suite_yaml=suite_path.read_text(encoding="utf-8") if suite_path.exists() else "",
+        suite_yaml=_read_text(suite_path) if suite_path.exists() else "",
         train_logs={
             node.name: read_train_log(node / "train" / "log.jsonl")
             for node in nodes
             if (node / "train" / "log.jsonl").exists()
         },
     )
+
+
+def _check_intact(node: Path, record: dict[str, Any] | None) -> None:
+    """Refuse to publish a node whose record says done but whose files no longer match it."""
+    if record is None or record.get("status") != "done" or "sha256" not in record:
+        return  # results written without checksums (synthetic or older folders) are shown as they are
+    damage = record_damage(record, node)
+    if damage is not None:
+        raise IptBenchError(
+            f"results of node {node.name} in {node.parent.parent} cannot be trusted: {damage}",
+            "run the same `ipt-bench run` again: it recomputes that node, then rebuild the report",
+        )
 
 
 def _planned_labels(root: Path) -> dict[str, str] | None:
@@ -115,9 +133,19 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IptBenchError(f"cannot read {path}: {exc}", _RERUN_FIX) from exc
+
+
 def read_train_log(path: Path) -> pd.DataFrame:
     """Read a training log (one JSON object per line); a torn last line from a crash is ignored."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IptBenchError(f"cannot read training log {path}: {exc}", _RERUN_FIX) from exc
     entries = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

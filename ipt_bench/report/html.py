@@ -15,6 +15,7 @@ from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.report import plots
 from ipt_bench.report.collect import Results, load_results
 from ipt_bench.report.crops import draw_crops
+from ipt_bench.report.csv_safety import safe_csv
 from ipt_bench.report.findings import MARK_LEGEND, finding_sentence, significance_mark
 from ipt_bench.report.kinds import ReportKind, get_report_kind
 from ipt_bench.report.references import load_references
@@ -176,11 +177,11 @@ def _data_files(rows: pd.DataFrame, summary: pd.DataFrame, data_dir: Path) -> li
     if not rows.empty:
         for task, group in rows.groupby("task", sort=True):
             name = f"rows_{_slug(task)}.csv"
-            atomic_write_text(data_dir / name, group.to_csv(index=False))
+            atomic_write_text(data_dir / name, safe_csv(group))
             files.append((f"per-image rows, {task}", f"data/{name}"))
-        atomic_write_text(data_dir / "summary.csv", summary.to_csv(index=False))
+        atomic_write_text(data_dir / "summary.csv", safe_csv(summary))
         files.append(("per-cell summary (mean, 95% CI over seeds)", "data/summary.csv"))
-    atomic_write_text(data_dir / "references.csv", load_references().to_csv(index=False))
+    atomic_write_text(data_dir / "references.csv", safe_csv(load_references()))
     files.append(("reference numbers with sources and status", "data/references.csv"))
     return files
 

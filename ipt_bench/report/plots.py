@@ -6,6 +6,7 @@ byte-stable across reruns: fixed SVG hash salt and no date/software metadata.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,4 +221,9 @@ def plot_crops(cases: list[CropCase], out_dir: Path, *, size: int = 64, stem: st
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-")[:60] or "x"
+    """A file-name-safe form of ``text``; a shortened or rewritten one gets a hash of the original,
+    so two long names sharing their first 60 characters never share a figure."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "x"
+    if slug == str(text) and len(slug) <= 60:
+        return slug
+    return f"{slug[:60]}-{hashlib.sha256(str(text).encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"

@@ -18,6 +18,7 @@ from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.core.errors import IptBenchError
 from ipt_bench.core.rows import ABLATION_COLUMNS, cell_columns, metric_columns
 from ipt_bench.metrics.registry import metric_digits, metric_label
+from ipt_bench.report.csv_safety import safe_csv
 from ipt_bench.report.references import DEFAULT_BASELINE, reference_tables
 
 CELL_COLUMNS = cell_columns()
@@ -101,7 +102,7 @@ class PaperTable:
             },
             axis=1,
         ).dropna(subset=["value"])
-        return long.reset_index().to_csv(index=False)
+        return safe_csv(long.reset_index())
 
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown table with the caption above it."""

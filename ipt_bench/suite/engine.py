@@ -156,10 +156,13 @@ def _schedule(
     status = summary.status
     waiting = []
     for node in plan:
-        if node.key not in forced and store.is_done(node.key):
+        done, damage = (False, None) if node.key in forced else store.check(node.key)
+        if done:
             status[node.key] = "cached"
             display.finished(node, "cached")
         else:
+            if damage:
+                display.console.print(f"re-running {node.title} ({node.key[:10]}): {damage}", soft_wrap=True)
             waiting.append(node)
     running: dict[cf.Future, str] = {}
     while waiting or running:

@@ -69,7 +69,8 @@ def _merged(path: Path, stack: tuple[Path, ...]) -> tuple[dict, dict[Location, O
         base_data, base_origins = _merged(base, (*stack, path))
         data = _deep_merge(data, base_data)
         origins.update(base_origins)
-    own = {k: v for k, v in doc.data.items() if k not in _BASE_KEYS}
+    # ``x-...`` keys hold YAML anchors for ``<<: *name`` merges and are not part of the suite
+    own = {k: v for k, v in doc.data.items() if k not in _BASE_KEYS and not k.startswith("x-")}
     data = _deep_merge(data, own)
     origins.update({loc: (path, line) for loc, line in doc.lines.items()})
     return data, origins

@@ -19,6 +19,7 @@ import ipt_bench
 from ipt_bench.core.hashing import sha256_bytes, stable_hash
 from ipt_bench.core.tasks import Task, pretrain_tasks
 from ipt_bench.eval.spec import EvalSpec
+from ipt_bench.suite.plan_bounds import check_before_planning
 from ipt_bench.suite.schema import UNTRAINED_VARIANTS, Suite, VariantEntry
 from ipt_bench.train.profiles import Profile, get_profile
 
@@ -111,6 +112,7 @@ def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool 
 
     profile = profile or suite.profile
     get_profile(profile)
+    check_before_planning(suite, profile)
     plan = Plan(suite=suite.name, profile=profile)
     ctx = _Context(suite, plan, profile, allow_partial)
     profile_size = suite.overrides_for(profile).size
@@ -144,6 +146,11 @@ def plan_fingerprint(suite: Suite, profile: str, allow_partial: bool) -> str | N
             digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     libraries = {name: _version(name) for name in ("torch", "timm", "scikit-image", "numpy")}
     inputs = {"suite": suite.model_dump(mode="json"), "profile": profile, "allow_partial": allow_partial}
+    folders = sorted(
+        {d for kind in ("sr", "denoise", "derain") for d in suite.datasets_for(profile, kind) if "/" in d}
+    )
+    if folders:  # folders of images given by path: the plan depends on their content
+        inputs["folders"] = {name: dataset_identity(name) for name in folders}
     return stable_hash({**inputs, "code": digest.hexdigest(), "libraries": libraries})
 
 
@@ -221,7 +228,10 @@ def dataset_identity(name: str) -> str:
     try:
         spec = get_spec(name)
     except DatasetError:
-        return f"folder:{name}"
+        from ipt_bench.data.catalog import resolve_dataset
+        from ipt_bench.data.content import folder_fingerprint
+
+        return f"folder:{folder_fingerprint(resolve_dataset(name))}"  # names, sizes, sha256 of its files
     if spec.manifest is not None and spec.manifest.is_file():
         return sha256_bytes(spec.manifest.read_bytes())
     if spec.embedded:

@@ -18,7 +18,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class VariantEntry(_Strict):
@@ -122,6 +122,8 @@ def check_noise_levels(values: tuple | None) -> tuple | None:
     """``values`` (levels, or tuples of levels) if every level lies in (0, 100]."""
     if values is None:
         return values
+    if any(isinstance(v, tuple) and not v for v in values):
+        raise ValueError("a mixed-noise entry lists no levels (an empty list)")
     flat = [s for v in values for s in (v if isinstance(v, tuple) else (v,))]
     bad = [s for s in flat if not 0 < s <= 100]
     if bad:

@@ -9,7 +9,7 @@ Layout (read by ``ipt_bench.report``)::
     <out>/nodes/<key>/train/         training nodes: run_training's out_dir
 
 ``record.json`` is written last: a node is done only when its record says so and every file the
-record lists still has the recorded size.
+record lists still has the recorded size and sha256 (``ipt_bench.core.integrity``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ipt_bench.core.atomic import atomic_write_text
+from ipt_bench.core.atomic import atomic_write_text, check_writable_target
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.integrity import file_entries, record_damage
 
 
 class ResultsStore:
@@ -62,21 +63,21 @@ class ResultsStore:
         return data if isinstance(data, dict) else None
 
     def is_done(self, key: str) -> bool:
-        """True when the record says done and every file it lists is present with its size."""
+        """True when the record says done and every file it lists has its recorded size and sha256."""
+        return self.check(key) == (True, None)
+
+    def check(self, key: str) -> tuple[bool, str | None]:
+        """``(done, damage)``: done when the record says so and its files are intact; ``damage`` says
+        why a node whose record says done must run again (a file missing or changed), else None."""
         record = self.read_record(key)
         if record is None or record.get("status") != "done":
-            return False
-        node = self.node_dir(key)
-        for rel, size in record.get("files", {}).items():
-            path = node / rel
-            if not path.is_file() or path.stat().st_size != size:
-                return False
-        return True
+            return False, None
+        why = record_damage(record, self.node_dir(key))
+        return why is None, why
 
-    def file_sizes(self, key: str, relative_paths: list[str]) -> dict[str, int]:
-        """``{relative path: size}`` for files of a node, recorded so damage is noticed."""
-        node = self.node_dir(key)
-        return {rel: (node / rel).stat().st_size for rel in relative_paths}
+    def file_entries(self, key: str, relative_paths: list[str]) -> dict[str, Any]:
+        """``files`` (sizes) and ``sha256`` (digests) of a node's files, for its record."""
+        return file_entries(self.node_dir(key), relative_paths)
 
     def write_record(self, key: str, record: dict[str, Any]) -> None:
         """Atomically write the record (the node's commit point)."""
@@ -93,6 +94,7 @@ class ResultsStore:
     def write_if_changed(self, name: str, text: str) -> Path:
         """Write ``<out>/<name>`` only if its content differs (so reruns leave files untouched)."""
         path = self.root / name
+        check_writable_target(path)  # never open a FIFO or device to compare its content
         with contextlib.suppress(OSError):
             if path.read_text(encoding="utf-8") == text:
                 return path

@@ -45,10 +45,11 @@ def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = F
     node = Node.from_json(node_json)
     store = ResultsStore(options.out)
     with store.claim(node.key):
-        if force:
-            store.clear_node(node.key)
-        elif store.is_done(node.key):
+        done, damage = (False, None) if force else store.check(node.key)
+        if done:
             return {"key": node.key, "status": "cached", "seconds": 0.0, "error": None}
+        if force or damage:  # a changed file is never served: the node runs again from scratch
+            store.clear_node(node.key)
         started = dt.datetime.now(dt.timezone.utc)
         clock = time.perf_counter()
         error = None
@@ -74,7 +75,7 @@ def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = F
             "status": "failed" if error else "done",
             "error": error,
             "seconds": seconds,
-            "files": {} if error else store.file_sizes(node.key, files),
+            **({"files": {}} if error else store.file_entries(node.key, files)),
             "started": started.isoformat(),
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
             **collect_provenance(),

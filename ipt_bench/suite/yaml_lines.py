@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.suite import yaml_safety
 
 Location = tuple[str | int, ...]
 
@@ -36,6 +37,7 @@ class LinedDocument:
 
 def load_lined_yaml(path: Path) -> LinedDocument:
     """Parse ``path`` (one YAML document) keeping line numbers; a syntax error names file and line."""
+    yaml_safety.check_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -43,6 +45,8 @@ def load_lined_yaml(path: Path) -> LinedDocument:
             f"cannot read suite file {path}: {exc.strerror or exc}",
             "check the path (e.g. suites/quickstart.yaml)",
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"suite file {path} is not UTF-8 text ({exc.reason})", "save it as UTF-8") from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -50,26 +54,36 @@ def load_lined_yaml(path: Path) -> LinedDocument:
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML ({problem})", "fix the YAML syntax at that line") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply", "flatten the suite file") from None
     doc = LinedDocument(path=path, data={})
     if root is not None:
-        doc.data = _convert(root, (), doc.lines)
+        doc.data = _convert(root, (), doc.lines, yaml_safety.ExpansionGuard(str(path)), 0)
     return doc
 
 
-def _convert(node: yaml.Node, loc: Location, lines: dict[Location, int]) -> Any:
+def _convert(
+    node: yaml.Node, loc: Location, lines: dict[Location, int], guard: yaml_safety.ExpansionGuard, depth: int
+) -> Any:
     lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.SafeLoader(" ").construct_object(key_node, deep=True)
-            if key in out:
-                raise ConfigError(
-                    f"line {key_node.start_mark.line + 1}: key {key!r} appears twice",
-                    "keep one of the two entries",
-                )
-            out[key] = _convert(value_node, (*loc, key), lines)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*loc, i), lines) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader(" ").construct_object(node, deep=True)
+    guard.enter(node, depth)
+    if not isinstance(node, yaml.ScalarNode):
+        yaml_safety.check_collection_tag(node, guard.where)
+    try:
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in yaml_safety.mapping_pairs(node, guard.where):
+                key = yaml_safety.key(key_node, guard.where)
+                if key in out:
+                    raise ConfigError(
+                        f"line {key_node.start_mark.line + 1}: key {key!r} appears twice",
+                        "keep one of the two entries",
+                    )
+                out[key] = _convert(value_node, (*loc, key), lines, guard, depth + 1)
+                lines[(*loc, key)] = key_node.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [_convert(item, (*loc, i), lines, guard, depth + 1) for i, item in enumerate(node.value)]
+        return yaml_safety.scalar(node, guard.where)
+    finally:
+        guard.leave(node)

@@ -32,6 +32,7 @@ from ipt_bench.train.logbook import TrainLog
 from ipt_bench.train.losses import restoration_loss
 from ipt_bench.train.profiles import Stage, get_profile
 from ipt_bench.train.schedule import build_scheduler
+from ipt_bench.train.spec_checks import check_train_spec
 from ipt_bench.train.transfer import read_pretrained, transfer_pretrained
 from ipt_bench.train.validation import validation_psnr
 
@@ -136,6 +137,7 @@ class _Plan:
 
 def resolve_plan(spec: TrainSpec) -> _Plan:
     """Fill the spec's open fields from the profile and the variant, and validate them."""
+    check_train_spec(spec)
     profile = get_profile(spec.profile)
     recipe = profile.recipe(spec.stage)
     variant = spec.variant_spec()
