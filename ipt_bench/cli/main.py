@@ -12,6 +12,7 @@ import traceback
 import typer
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.interrupts import exit_status, raise_on_sigterm, signal_name
 
 app = typer.Typer(
     name="ipt-bench",
@@ -45,6 +46,7 @@ def _print_error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
+    raise_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so records are written; exit status 143
     _register_commands()
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -64,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         command = context.command_path if context is not None else "ipt-bench"
         _print_error(f"{exc.format_message()} -- fix: see `{command} --help`")
         return 2
-    except KeyboardInterrupt:
-        _print_error("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        _print_error(f"interrupted by {signal_name(exc)}")
+        return exit_status(exc)
     return int(result or 0)
 
 

@@ -1,4 +1,5 @@
-"""Where nodes run: in this process, in a pool of spawned worker processes, or as Ray tasks.
+"""Where nodes run: in this process, in a pool of spawned worker processes, as Ray tasks, or as
+SLURM jobs (:mod:`ipt_bench.suite.slurm`).
 
 Every executor has ``submit(node_json, options, force) -> concurrent.futures.Future`` whose result
 is :func:`ipt_bench.suite.work.execute_node`'s dict, and ``close()``; ``capacity`` is how many
@@ -8,10 +9,13 @@ nodes the scheduler keeps in flight.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import ctypes
 import multiprocessing
+import os
 import signal
 import socket
+from pathlib import Path
 from typing import Any, Protocol
 
 from ipt_bench.core.errors import IptBenchError
@@ -33,10 +37,13 @@ class NodeExecutor(Protocol):
 
     def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future: ...
 
+    def interrupt(self) -> None:
+        """Pass a SIGTERM this process received on to running nodes (they checkpoint and stop)."""
+
     def close(self) -> None: ...
 
 
-class InlineExecutor:
+class InlineExecutor(NodeExecutor):
     """Runs each node at submission, in this process (``--jobs 1``; a kill stops everything)."""
 
     capacity = 1
@@ -54,7 +61,7 @@ class InlineExecutor:
         """Nothing to release."""
 
 
-class ProcessExecutor:
+class ProcessExecutor(NodeExecutor):
     """``jobs`` spawned worker processes that die with this process (Linux ``PR_SET_PDEATHSIG``)."""
 
     def __init__(self, jobs: int) -> None:
@@ -66,6 +73,12 @@ class ProcessExecutor:
     def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
         """Queue the node on the pool."""
         return self._pool.submit(execute_node, node_json, options, force)
+
+    def interrupt(self) -> None:
+        """Send SIGTERM to every worker process."""
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
 
     def close(self) -> None:
         """Wait for running nodes and stop the workers."""
@@ -81,7 +94,7 @@ def _init_worker() -> None:
         pass
 
 
-class RayExecutor:
+class RayExecutor(NodeExecutor):
     """Nodes as Ray tasks on the cluster at ``address``; they write to the same results folder,
     which must therefore be on a filesystem every Ray node sees."""
 
@@ -133,12 +146,24 @@ def check_reachable(address: str, timeout_s: float = 5.0) -> None:
         ) from exc
 
 
-def make_executor(kind: str, *, jobs: int, address: str | None, profile: str) -> NodeExecutor:
-    """The executor named by ``--executor``."""
+def make_executor(
+    kind: str,
+    *,
+    jobs: int,
+    address: str | None,
+    profile: str,
+    slurm: dict[str, Any] | None = None,
+    log_dir: Path | None = None,
+) -> NodeExecutor:
+    """The executor named by ``--executor`` (``slurm``: ``slurm`` settings, job logs in ``log_dir``)."""
     if kind == "local":
         if jobs < 1:
             raise IptBenchError(f"--jobs {jobs} must be at least 1", "e.g. --jobs 2")
         return InlineExecutor() if jobs == 1 else ProcessExecutor(jobs)
     if kind == "ray":
         return RayExecutor(address or "auto", profile)
-    raise IptBenchError(f"unknown executor {kind!r}", "use --executor local or --executor ray")
+    if kind == "slurm":
+        from ipt_bench.suite.slurm import SlurmExecutor
+
+        return SlurmExecutor(profile, slurm or {}, log_dir or Path("slurm-logs"))
+    raise IptBenchError(f"unknown executor {kind!r}", "use --executor local, ray or slurm")

@@ -92,10 +92,15 @@ class Plan:
 
 
 def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool = False) -> Plan:
-    """Expand ``suite`` under ``profile`` (default: the suite's own) into a :class:`Plan`."""
+    """Expand ``suite`` under ``profile`` (default: the suite's own, ``auto`` resolved) into a
+    :class:`Plan`."""
     from ipt_bench.train.profiles import get_profile
 
     profile = profile or suite.profile
+    if profile == "auto":
+        from ipt_bench.suite.profile_choice import choose_profile
+
+        profile = choose_profile(suite, None, None).name
     get_profile(profile)
     plan = Plan(suite=suite.name, profile=profile)
     ctx = _Context(suite, plan, profile, allow_partial)

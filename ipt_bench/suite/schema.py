@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ProfileName = Literal["smoke", "cpu", "paper"]
+#: A suite's default profile; ``auto``: ``paper`` where it can run, else ``cpu`` (suite/profile_choice.py).
+SuiteProfile = Literal["auto", "smoke", "cpu", "paper"]
 ReportKind = Literal["table1", "table2", "table3", "generalization", "contrastive", "pretrain_data"]
 #: Variants that need no training (evaluated directly); bicubic serves SR, identity the others.
 UNTRAINED_VARIANTS = ("bicubic", "identity")
@@ -165,13 +167,15 @@ class Suite(_Strict):
 
     name: str
     description: str = ""
-    profile: ProfileName = "cpu"
+    profile: SuiteProfile = "auto"
     variants: tuple[VariantEntry, ...] = Field(min_length=1)
     tasks: TaskBlock
     seeds: tuple[int, ...] = Field(default=(0,), min_length=1)
     metrics: Metrics = Metrics()
     profiles: dict[ProfileName, StageOverrides] = Field(default_factory=dict)
     train_data: TrainData = TrainData()
+    #: experiment trackers for the training nodes (``--track`` overrides); results are unchanged
+    track: tuple[Literal["tensorboard"], ...] = ()
     report: ReportRef | None = None
     #: A folder of official IPT weights (IPT_sr2.pt, IPT_denoise30.pt, IPT_derain.pt, ...): each one
     #: found is evaluated as variant ``ipt-official`` on the matching tasks.
