@@ -142,17 +142,19 @@ def _write_rows(result, path: Path) -> None:
 def _print_table(result) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    proto = result.protocol
-    title = (
-        f"{result.model} on {result.dataset}, {result.task.name} "
-        f"[{proto['channel']} channel, Y {proto['y_rounding']}, border {proto['crop_border']}]"
+    # Text, not a markup string: rich would take "[y channel, ...]" for a style tag and drop it
+    protocol = ", ".join(
+        f"{key} {value}" for key, value in result.protocol.items() if value not in (None, "")
     )
-    table = Table(title=title)
+    table = Table(title=Text(f"{result.model} on {result.dataset}, {result.task.name}"))
     table.add_column("image")
     table.add_column("PSNR (dB)", justify="right")
     table.add_column("SSIM", justify="right")
     for row in result.rows:
         table.add_row(row["image"], f"{row['psnr']:.2f}", f"{row['ssim']:.4f}")
     table.add_row("[bold]mean[/bold]", f"[bold]{result.psnr:.2f}[/bold]", f"[bold]{result.ssim:.4f}[/bold]")
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(Text(f"protocol: {protocol}"), soft_wrap=True)

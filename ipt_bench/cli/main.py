@@ -33,6 +33,22 @@ def _root(
     _state["debug"] = debug
 
 
+def _hide_flag_types() -> None:
+    """typer 0.29's help shows the type ``<bool>`` beside on/off flags, which take no value; show
+    nothing there (other options keep their types)."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "hides_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.hides_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 def _register_commands() -> None:
     from ipt_bench.cli import commands
 
@@ -47,6 +63,7 @@ def _print_error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     raise_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so records are written; exit status 143
+    _hide_flag_types()
     _register_commands()
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:

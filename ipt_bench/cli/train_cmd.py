@@ -30,7 +30,9 @@ def train(
     init: str | None = typer.Option(None, "--init", help="Pre-trained output folder or .pt to fine-tune."),
     data: str = typer.Option("embedded-train", "--data", help="Training set name or a folder of images."),
     data_root: Path | None = typer.Option(None, "--data-root", help="Where named datasets live."),
-    profile: str = typer.Option("smoke", "--profile", help="smoke, cpu or paper."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="smoke (default: seconds, for trying things), cpu or paper."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the model init and of every batch."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Global batch (default: profile's)."),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the profile's)."),
@@ -45,11 +47,15 @@ def train(
     """Pre-train or fine-tune a variant; writes OUT/model.pt for `ipt-bench eval --checkpoint`."""
     from ipt_bench.train.runner import TrainSpec, run_training
 
+    show = int(os.environ.get("RANK", "0")) == 0
+    if show:  # `run` takes a suite's profile, `train` defaults to smoke: say which one is used
+        source = "--profile" if profile else "the default of `train`; --profile cpu or paper trains for real"
+        typer.echo(f"profile: {profile or 'smoke'} ({source})", err=True)
     spec = TrainSpec(
         variant=variant,
         stage=_stage(stage),
         tasks=_tasks(stage, task, scale, sigma),
-        profile=profile,
+        profile=profile or "smoke",
         steps=steps,
         batch_size=batch_size,
         lr=lr,
@@ -63,7 +69,6 @@ def train(
     from ipt_bench.core.interrupts import EXIT_STATUS, exit_status
     from ipt_bench.train.stopping import kept_message
 
-    show = int(os.environ.get("RANK", "0")) == 0
     tensorboard = None
     if track and show:
         from ipt_bench.train.tracking import TensorBoardLog, check_trackers

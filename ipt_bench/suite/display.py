@@ -1,4 +1,5 @@
-"""One live view of a whole run on a terminal; one plain line per finished node otherwise."""
+"""One live view of a whole run on a terminal; otherwise (piped to a log) one plain line when a
+node starts and one when it ends."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ class RunDisplay:
         """``node`` was handed to an executor."""
         self.status[node.key] = "running"
         self._started[node.key] = time.monotonic()
+        if self._live is None:
+            self._line(f"start   {node.key[:10]} {node.title}")
 
     def finished(self, node: Node, status: str, seconds: float = 0.0, error: str | None = None) -> None:
         """``node`` ended with ``status`` (done, cached, failed or skipped)."""
@@ -57,9 +60,14 @@ class RunDisplay:
             line = f"[{self._finished}/{len(self.plan)}] {status:<7} {node.key[:10]} {node.title}"
             line += f" ({seconds:.1f} s)" if status == "done" else ""
             line += f": {error}" if error else ""
-            self.console.print(Text(line), soft_wrap=True)
+            self._line(line)
         elif error:
             self.console.print(Text(f"failed {node.title}: {error}", style="red"), soft_wrap=True)
+
+    def _line(self, text: str) -> None:
+        """One plain line, flushed at once (a pipe to a log file is block-buffered)."""
+        self.console.print(Text(text), soft_wrap=True)
+        self.console.file.flush()
 
     def counts(self) -> Counter:
         """How many nodes are in each status (``pending`` for those not started)."""

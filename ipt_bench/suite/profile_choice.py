@@ -69,7 +69,9 @@ def choose_profile(suite: Suite, requested: str | None, data_root: str | Path | 
     wanted = requested or suite.profile
     source = "--profile" if requested else "the suite's default"
     if wanted != "auto":
-        return ProfileChoice(wanted, f"{source}")
+        from ipt_bench.train.profiles import get_profile  # light: no torch
+
+        return ProfileChoice(get_profile(wanted).name, source)
     gpus = gpu_count()
     if gpus and paper_data_present(suite, data_root):
         return ProfileChoice("paper", f"auto: {gpus} GPU(s) and the pre-training set found")
