@@ -17,7 +17,15 @@ from summary import write_readme
 
 from ipt_bench.core.atomic import atomic_write_text
 
-SCRIPTS = ("bench_mfu", "bench_attention", "bench_tiling", "bench_metrics", "bench_data", "bench_suite")
+SCRIPTS = (
+    "bench_mfu",
+    "bench_attention",
+    "bench_tiling",
+    "bench_metrics",
+    "bench_data",
+    "bench_suite",
+    "bench_load",
+)
 
 
 def run_scripts(quick: bool) -> dict[str, float]:

@@ -347,9 +347,41 @@ def suite_rows() -> list[Row]:
     return rows
 
 
+def load_rows() -> list[Row]:
+    """Quickstart smoke alone vs beside a CPU burner (bench_load.py)."""
+    if not (lod := load("load")):
+        return []
+    alone, loaded = lod["alone"], lod["beside_burner"]
+    ok = lod["ratio"] <= lod["goal_ratio"] and lod["rows_identical"]
+    measured = (
+        f"{alone['wall_seconds']:.0f} s alone (load {_load(alone['load_average_before'])}) vs "
+        f"{loaded['wall_seconds']:.0f} s beside {lod['burner_processes']} busy processes; rows "
+        + ("identical" if lod["rows_identical"] else "**differ**")
+    )
+    limit = "" if ok else f"CPU time alone {alone['cpu_seconds']:.0f} s, loaded {loaded['cpu_seconds']:.0f} s"
+    return [
+        Row(
+            "quickstart smoke beside a CPU burner (same --threads)",
+            measured,
+            f"x{lod['ratio']:.2f}",
+            f"<= x{lod['goal_ratio']:g}, identical rows",
+            ok,
+            limit,
+        )
+    ]
+
+
 def goal_rows() -> list[Row]:
     """Every goal row, in the order of the benchmarks."""
-    return [*mfu_rows(), *attention_rows(), *tiling_rows(), *metrics_rows(), *data_rows(), *suite_rows()]
+    return [
+        *mfu_rows(),
+        *attention_rows(),
+        *tiling_rows(),
+        *metrics_rows(),
+        *data_rows(),
+        *suite_rows(),
+        *load_rows(),
+    ]
 
 
 def goal_section() -> list[str]:

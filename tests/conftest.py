@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: ``IPT_BENCH_DATA`` as the session started: tests that isolate the catalog from the user's
+#: settings unset the variable, and must still find the staged data through this fixture.
+_SESSION_DATA_ENV = os.environ.get("IPT_BENCH_DATA")
+_SESSION_DATA_ROOT = Path(_SESSION_DATA_ENV).resolve() if _SESSION_DATA_ENV else None
 
 
 def shared_data_root() -> Path | None:
-    """``IPT_BENCH_DATA`` if set, else ``../shared/data`` beside the checkout, if it exists."""
-    env = os.environ.get("IPT_BENCH_DATA")
-    candidates = [Path(env)] if env else []
+    """``IPT_BENCH_DATA`` (as set when the session started) if it is a folder, else
+    ``../shared/data`` beside the checkout, if it exists."""
+    candidates = [_SESSION_DATA_ROOT] if _SESSION_DATA_ROOT else []
     candidates.append(REPO_ROOT.parent / "shared" / "data")
     for candidate in candidates:
         if candidate.is_dir():

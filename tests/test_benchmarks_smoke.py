@@ -19,6 +19,7 @@ NEEDS_DATA = {
     "bench_mfu": (),
     "bench_attention": (),
     "bench_suite": (),
+    "bench_load": (),
     "bench_tiling": ("Urban100/HR", "Set5/HR", "T91/HR"),
     "bench_metrics": ("Urban100/HR",),
     "bench_data": ("T91/HR",),

@@ -184,12 +184,14 @@ def test_force_takes_prefixes_and_pulls_in_dependants():
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "ipt_bench", "run", str(QUICKSTART), "--profile", "smoke", "--out", str(out)]
-    done = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [*cmd, "--dry-run", "--table"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     plan = build_plan(load_suite(QUICKSTART), profile="smoke")
     for node in plan:
         assert node.key[:10] in done.stdout
-    assert done.stdout.count("to run") == len(plan)
+    assert done.stdout.count("to run") == len(plan) + 1  # each row, and the summary's count
     assert not out.exists()
 
 

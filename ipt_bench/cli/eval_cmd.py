@@ -160,16 +160,16 @@ def _write_rows(spec, result, path: Path) -> None:
 def _print_table(result) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ipt_bench.metrics.registry import get_metric
 
-    proto = result.protocol
-    title = (
-        f"{result.model} on {result.dataset}, {result.task.name} "
-        f"[{proto['channel']} channel, Y {proto['y_rounding']}, border {proto['crop_border']}]"
+    # Text, not a markup string: rich would take "[y channel, ...]" for a style tag and drop it
+    protocol = ", ".join(
+        f"{key} {value}" for key, value in result.protocol.items() if value not in (None, "")
     )
     metrics = [get_metric(name) for name in result.metrics]
-    table = Table(title=title)
+    table = Table(title=Text(f"{result.model} on {result.dataset}, {result.task.name}"))
     table.add_column("image")
     for metric in metrics:
         table.add_column(f"{metric.label} ({metric.unit})" if metric.unit else metric.label, justify="right")
@@ -177,4 +177,6 @@ def _print_table(result) -> None:
         table.add_row(row["image"], *(f"{row[m.name]:.{m.digits}f}" for m in metrics))
     means = (f"[bold]{result.mean(m.name):.{m.digits}f}[/bold]" for m in metrics)
     table.add_row("[bold]mean[/bold]", *means)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(Text(f"protocol: {protocol}"), soft_wrap=True)

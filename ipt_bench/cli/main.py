@@ -13,6 +13,7 @@ import warnings
 import typer
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.interrupts import exit_status, raise_on_sigterm, signal_name
 
 app = typer.Typer(
     name="ipt-bench",
@@ -33,6 +34,22 @@ def _root(
     _state["debug"] = debug
 
 
+def _hide_flag_types() -> None:
+    """typer 0.29's help shows the type ``<bool>`` beside on/off flags, which take no value; show
+    nothing there (other options keep their types)."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "hides_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.hides_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 def _register_commands() -> None:
     from ipt_bench.cli import commands
 
@@ -46,6 +63,8 @@ def _print_error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
+    raise_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so records are written; exit status 143
+    _hide_flag_types()
     _register_commands()
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
     # Library warnings (torch, Pillow) are held back and shown once the command succeeds, so
@@ -79,9 +98,9 @@ def _run(argv: list[str] | None) -> int:
         command = context.command_path if context is not None else "ipt-bench"
         _print_error(f"{exc.format_message()} -- fix: see `{command} --help`")
         return 2
-    except KeyboardInterrupt:
-        _print_error("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        _print_error(f"interrupted by {signal_name(exc)}")
+        return exit_status(exc)
     except OSError as exc:  # the system refused something no check could foresee (disk full, I/O error)
         if _state["debug"]:
             traceback.print_exc()

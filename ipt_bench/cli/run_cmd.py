@@ -14,11 +14,17 @@ def register(app: typer.Typer) -> None:
 
 def run(
     suite: Path = typer.Argument(..., help="Suite YAML file, e.g. suites/quickstart.yaml."),
-    profile: str = typer.Option(None, "--profile", "-p", help="smoke | cpu | paper (default: the suite's)."),
+    profile: str = typer.Option(
+        None, "--profile", "-p", help="auto | smoke | cpu | paper (default: the suite's, usually auto)."
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="Results folder (default results/<suite>)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (cached / to run) and stop."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan summary and estimate, then stop."),
+    table: bool = typer.Option(False, "--table", help="With --dry-run: also list every node."),
+    gpu_check: bool = typer.Option(
+        True, "--gpu-check/--no-gpu-check", help="Refuse the paper profile on a machine without a GPU."
+    ),
     force: str = typer.Option(None, "--force", help="Re-run nodes: 'all' or key prefixes, comma-separated."),
-    executor: str = typer.Option("local", "--executor", help="local (worker processes) or ray."),
+    executor: str = typer.Option("local", "--executor", help="local (worker processes), ray or slurm."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Local worker processes."),
     threads: int = typer.Option(
         None,
@@ -27,8 +33,14 @@ def run(
         help="Torch threads per node (default: all cores, whatever --jobs; results depend on it).",
     ),
     address: str = typer.Option("auto", "--address", help="Ray cluster: auto or HOST:PORT."),
+    slurm: list[str] = typer.Option(
+        None, "--slurm", help="SLURM job setting KEY=VALUE, repeatable (e.g. partition=gpu timeout_min=600)."
+    ),
     data_root: Path = typer.Option(None, "--data-root", help="Folder holding the benchmark datasets."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept incomplete test sets."),
+    track: list[str] = typer.Option(
+        None, "--track", help="Log training curves: tensorboard (default: the suite's `track:`)."
+    ),
     report: bool = typer.Option(True, "--report/--no-report", help="Build the HTML report at the end."),
     report_dir: Path = typer.Option(None, "--report-dir", help="Report folder (default reports/<suite>)."),
 ) -> None:
@@ -53,6 +65,10 @@ def run(
         console=console,
         # before any node runs: a misspelt report kind would otherwise fail only at the end
         check_suite=_check_report_kind if report else None,
+        show_table=table,
+        track=tuple(track) if track else None,
+        slurm=_slurm_settings(slurm) if executor == "slurm" else None,
+        gpu_check=gpu_check,
     )
     if dry_run:
         return
@@ -62,8 +78,11 @@ def run(
         f"{counts['skipped']} skipped in {summary.seconds:.1f} s -> {summary.out}"
     )
     if summary.interrupted:
-        console.print("interrupted: finished nodes are kept; run the same command again to continue")
-        raise SystemExit(130)
+        console.print(
+            f"interrupted: finished nodes and training checkpoints are kept, run.json written in "
+            f"{summary.out}; run the same command again to continue"
+        )
+        raise SystemExit(summary.exit_status)
     if report:
         _build_report(summary, report_dir or Path("reports") / summary.suite, console)
     if not summary.complete:
@@ -78,6 +97,12 @@ def _check_report_kind(suite) -> None:
 
     if suite.report is not None:
         get_report_kind(suite.report.kind)
+
+
+def _slurm_settings(pairs: list[str] | None) -> dict:
+    from ipt_bench.suite.slurm import parse_settings
+
+    return parse_settings(pairs or [])
 
 
 def _build_report(summary, report_dir: Path, console) -> None:

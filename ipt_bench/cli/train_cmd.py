@@ -30,7 +30,9 @@ def train(
     init: str | None = typer.Option(None, "--init", help="Pre-trained output folder or .pt to fine-tune."),
     data: str = typer.Option("embedded-train", "--data", help="Training set name or a folder of images."),
     data_root: Path | None = typer.Option(None, "--data-root", help="Where named datasets live."),
-    profile: str = typer.Option("smoke", "--profile", help="smoke, cpu or paper."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="smoke (default: seconds, for trying things), cpu or paper."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the model init and of every batch."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Global batch (default: profile's)."),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the profile's)."),
@@ -38,17 +40,24 @@ def train(
     max_images: int | None = typer.Option(None, "--max-images", help="Use at most this many images."),
     workers: int = typer.Option(0, "--workers", help="DataLoader worker processes."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from checkpoints/last.pt."),
+    track: str | None = typer.Option(
+        None, "--track", help="tensorboard: also log curves to OUT/tensorboard."
+    ),
 ) -> None:
     """Pre-train or fine-tune a variant; writes OUT/model.pt for `ipt-bench eval --checkpoint`."""
     from ipt_bench.cli.option_checks import refuse_inapplicable
     from ipt_bench.train.runner import TrainSpec, run_training
 
     refuse_inapplicable(task, scale=scale, sigma=sigma)
+    show = int(os.environ.get("RANK", "0")) == 0
+    if show:  # `run` takes a suite's profile, `train` defaults to smoke: say which one is used
+        source = "--profile" if profile else "the default of `train`; --profile cpu or paper trains for real"
+        typer.echo(f"profile: {profile or 'smoke'} ({source})", err=True)
     spec = TrainSpec(
         variant=variant,
         stage=_stage(stage),
         tasks=_tasks(stage, task, scale, sigma),
-        profile=profile,
+        profile=profile or "smoke",
         steps=steps,
         batch_size=batch_size,
         lr=lr,
@@ -59,17 +68,29 @@ def train(
         init=init,
         num_workers=workers,
     )
-    show = int(os.environ.get("RANK", "0")) == 0
-    with _ProgressBar(enabled=show) as report:
-        result = run_training(spec, out, resume=resume, data_root=data_root, progress=report)
+    from ipt_bench.core.interrupts import EXIT_STATUS, exit_status
+    from ipt_bench.train.stopping import kept_message
+
+    tensorboard = None
+    if track and show:
+        from ipt_bench.train.tracking import TensorBoardLog, check_trackers
+
+        check_trackers((track,))
+        tensorboard = TensorBoardLog(out / "tensorboard")
+    try:
+        with _ProgressBar(enabled=show, also=tensorboard) as report:
+            result = run_training(spec, out, resume=resume, data_root=data_root, progress=report)
+    except KeyboardInterrupt as exc:  # a second stop signal: stopped mid-step
+        typer.echo(f"interrupted at once; {kept_message(out, None)}", err=True)
+        raise SystemExit(exit_status(exc)) from None
+    finally:
+        if tensorboard is not None:
+            tensorboard.close()
     if not show:
         return
     if result.interrupted:
-        typer.echo(
-            f"interrupted at step {result.steps}; checkpoint saved in {out}/checkpoints/last.pt", err=True
-        )
-        typer.echo("run the same command again to resume", err=True)
-        raise typer.Exit(130)
+        typer.echo(f"interrupted at step {result.steps}; {kept_message(out, result.steps)}", err=True)
+        raise SystemExit(EXIT_STATUS.get(result.stop_signal, 130))
     typer.echo(
         f"trained {result.steps} steps in {result.seconds:.1f} s, final loss {result.final_loss:.4g}: "
         f"{result.model_path}"
@@ -103,8 +124,9 @@ def _tasks(stage: str, kind: str | None, scale: int | None, sigma: float | None)
 class _ProgressBar:
     """A rich progress bar (steps/s, loss, ETA) fed by run_training's progress callback."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, also=None) -> None:
         self.enabled = enabled
+        self.also = also  # another progress callback (a tracker)
         self._bar = None
         self._task = None
         self._first: tuple[int, float] | None = None
@@ -118,26 +140,27 @@ class _ProgressBar:
             TextColumn("[bold]train"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:.2f} steps/s"),
-            TextColumn("loss {task.fields[loss]:.4g}"),
+            TextColumn("{task.fields[status]}"),
             TimeRemainingColumn(),
         )
         self._bar.__enter__()
-        self._task = self._bar.add_task("train", total=None, rate=0.0, loss=float("nan"))
+        # until the first step ends there is no rate or loss to show
+        self._task = self._bar.add_task("train", total=None, status="setting up (data, model)")
         return self.update
 
     def update(self, step: int, total: int, row: dict) -> None:
         """Advance the bar to ``step`` of ``total``."""
         import time
 
+        if self.also is not None:
+            self.also(step, total, row)
         now = time.monotonic()
         if self._first is None:
             self._first = (step, now)
         first_step, first_time = self._first
         rate = (step - first_step) / (now - first_time) if now > first_time else 0.0
-        self._bar.update(
-            self._task, completed=step, total=total, loss=row.get("loss", float("nan")), rate=rate
-        )
+        status = f"{rate:.2f} steps/s  loss {row.get('loss', float('nan')):.4g}"
+        self._bar.update(self._task, completed=step, total=total, status=status)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

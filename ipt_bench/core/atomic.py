@@ -86,6 +86,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         check_writable_target(target)  # a link or device may have appeared meanwhile
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would have
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except OSError as exc:
@@ -99,6 +100,19 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise
     finally:
         os.close(fd)
+
+
+def _umask() -> int:
+    """The process umask (read without changing it where /proc allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(target: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:

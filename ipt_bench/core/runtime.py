@@ -4,26 +4,37 @@ deterministic algorithms, each restored when the run ends."""
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 
 import torch
 
+from ipt_bench.core.interrupts import interrupt_for
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class StopRequest:
-    """Turns SIGTERM/SIGINT into a flag the loop checks after each step (main thread only;
-    elsewhere signals keep their usual handlers)."""
+    """Turns the first SIGTERM/SIGINT into a flag the loop checks (main thread only; elsewhere
+    signals keep their usual handlers), printing what ``announce`` says will happen; a second
+    signal raises ``KeyboardInterrupt`` (``Terminated`` for SIGTERM) at once."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None
+        self.announce: Callable[[], str] | None = None
         self._previous: dict[int, object] = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
+        if self.requested:
+            raise interrupt_for(signum, "second stop signal: stopped at once")
+        self.requested, self.signum = True, signum
+        if self.announce is not None:
+            sys.stderr.write(self.announce() + "\n")
+            sys.stderr.flush()
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():

@@ -1,4 +1,5 @@
-"""One live view of a whole run on a terminal; one plain line per finished node otherwise."""
+"""One live view of a whole run on a terminal; otherwise (piped to a log) one plain line when a
+node starts and one when it ends."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import json
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -14,6 +16,9 @@ from rich.text import Text
 
 from ipt_bench.suite.planner import Node, Plan
 from ipt_bench.suite.store import ResultsStore
+
+if TYPE_CHECKING:  # the cost model imports torch; a cached run's display must not
+    from ipt_bench.suite.costs import PlanCost
 
 STATUS_STYLE = {"done": "green", "cached": "cyan", "failed": "red", "skipped": "yellow", "running": "magenta"}
 
@@ -44,6 +49,8 @@ class RunDisplay:
         """``node`` was handed to an executor."""
         self.status[node.key] = "running"
         self._started[node.key] = time.monotonic()
+        if self._live is None:
+            self._line(f"start   {node.key[:10]} {node.title}")
 
     def finished(self, node: Node, status: str, seconds: float = 0.0, error: str | None = None) -> None:
         """``node`` ended with ``status`` (done, cached, failed or skipped)."""
@@ -53,9 +60,14 @@ class RunDisplay:
             line = f"[{self._finished}/{len(self.plan)}] {status:<7} {node.key[:10]} {node.title}"
             line += f" ({seconds:.1f} s)" if status == "done" else ""
             line += f": {error}" if error else ""
-            self.console.print(Text(line), soft_wrap=True)
+            self._line(line)
         elif error:
             self.console.print(Text(f"failed {node.title}: {error}", style="red"), soft_wrap=True)
+
+    def _line(self, text: str) -> None:
+        """One plain line, flushed at once (a pipe to a log file is block-buffered)."""
+        self.console.print(Text(text), soft_wrap=True)
+        self.console.file.flush()
 
     def counts(self) -> Counter:
         """How many nodes are in each status (``pending`` for those not started)."""
@@ -86,16 +98,45 @@ class RunDisplay:
         return node.title, node.key[:10], step_text, f"{elapsed:.0f} s", f"{eta:.0f} s" if eta else "-"
 
 
-def plan_table(plan: Plan, store: ResultsStore) -> Table:
-    """The ``--dry-run`` table: node, kind, key prefix, cached or to run, estimated cost."""
+def plan_summary(plan: Plan, cached: set[str], cost: PlanCost, cores: int) -> Text:
+    """The default ``--dry-run`` output: nodes by kind, how many are cached, the estimate."""
+    from ipt_bench.suite.costs import CPU_FLOPS_PER_CORE, GPU_FLOPS, human_duration
+
+    kinds = Counter(n.kind for n in plan)
+    by_kind = ", ".join(f"{kinds[k]} {k}" for k in ("pretrain", "finetune", "eval") if kinds[k])
+    todo = Counter(n.kind for n in plan if n.key not in cached)
+    hours = cost.gpu_hours
+    gpu = f"{hours:,.1f} GPU-hours" if hours >= 1 else f"{human_duration(hours * 3600)} on one GPU"
+    steps = sum(int(n.spec.get("steps") or 0) for n in plan if n.kind != "eval" and n.key not in cached)
+    lines = [
+        f"{plan.suite}: {len(plan)} nodes ({by_kind}) under profile {plan.profile}",
+        f"cached: {len(cached)}, to run: {len(plan) - len(cached)} "
+        f"({todo['pretrain'] + todo['finetune']} trainings, {steps:,} steps; {todo['eval']} evaluations)",
+        f"estimate: {human_duration(cost.cpu_seconds(cores))} on {cores} CPU core(s) at "
+        f"{CPU_FLOPS_PER_CORE / 1e9:.0f} GFLOP/s each, {gpu} at {GPU_FLOPS / 1e12:.0f} TFLOP/s "
+        "(from FLOP counts: ipt_bench/suite/costs.py)",
+        "every node: add --table",
+    ]
+    return Text("\n".join(lines))
+
+
+def plan_table(plan: Plan, store: ResultsStore, flops_per_s: float) -> Table:
+    """The ``--dry-run --table`` table: node, kind, key prefix, cached or to run, estimated time
+    at ``flops_per_s`` (the planner's rough seconds for evaluations without a FLOP count)."""
+    from ipt_bench.suite.costs import human_duration, node_gflops
+
     table = Table(title=f"{plan.suite}: {len(plan)} nodes (profile {plan.profile})")
-    for column in ("node", "kind", "key", "state", "est. s"):
-        table.add_column(column, justify="right" if column == "est. s" else "left")
+    for column in ("node", "kind", "key", "state", "estimate"):
+        table.add_column(column, justify="right" if column == "estimate" else "left")
     total = 0.0
     for node in plan:
         done = store.is_done(node.key)
-        total += 0.0 if done else node.est_seconds
+        gflop = node_gflops(node, plan)
+        seconds = node.est_seconds if gflop is None else gflop * 1e9 / flops_per_s
+        total += 0.0 if done else seconds
         state = Text("cached", style="cyan") if done else Text("to run", style="magenta")
-        table.add_row(node.title, node.kind, node.key[:10], state, f"{node.est_seconds:.0f}")
-    table.caption = f"estimated total: {total:.0f} s (rough per-profile estimate; cached nodes excluded)"
+        table.add_row(node.title, node.kind, node.key[:10], state, human_duration(seconds))
+    table.caption = (
+        f"total of the uncached nodes: {human_duration(total)} at {flops_per_s / 1e9:,.0f} GFLOP/s"
+    )
     return table

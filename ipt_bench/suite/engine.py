@@ -17,14 +17,17 @@ import yaml
 from rich.console import Console
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.core.interrupts import Terminated, exit_status
 from ipt_bench.core.provenance import collect_provenance
-from ipt_bench.suite.display import RunDisplay, plan_table
+from ipt_bench.suite.display import RunDisplay, plan_summary, plan_table
 from ipt_bench.suite.executors import NodeExecutor, make_executor
 from ipt_bench.suite.loader import check_suite_names, load_suite_with_origins
 from ipt_bench.suite.planner import Plan, build_plan, plan_fingerprint
+from ipt_bench.suite.profile_choice import choose_profile, gpu_count, refuse_paper_without_gpu
 from ipt_bench.suite.schema import Suite
 from ipt_bench.suite.store import ResultsStore
 from ipt_bench.suite.work import RunOptions
+from ipt_bench.train.tracking import check_trackers
 
 _POLL_S = 0.5
 
@@ -40,7 +43,9 @@ class RunSummary:
     errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False  # SIGINT/SIGTERM stopped the run; unfinished nodes resume on rerun
+    exit_status: int = 0  # 130 after SIGINT, 143 after SIGTERM
     dry_run: bool = False
+    profile_reason: str = ""  # why this profile (auto choice or explicit)
 
     @property
     def complete(self) -> bool:
@@ -63,6 +68,10 @@ def run_suite(
     allow_partial: bool = False,
     console: Console | None = None,
     check_suite: Callable[[Suite], None] | None = None,
+    show_table: bool = False,
+    gpu_check: bool = True,
+    track: tuple[str, ...] | None = None,
+    slurm: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Run (or with ``dry_run`` just show) a suite into ``out`` (default ``results/<suite>``).
     ``check_suite`` may reject the loaded suite (one-line error) before anything runs."""
@@ -71,21 +80,37 @@ def run_suite(
     if check_suite is not None:
         check_suite(suite)
     store = ResultsStore(out or Path("results") / suite.name)
-    plan = _plan(suite_path, suite, origins, store, profile or suite.profile, allow_partial)
+    choice = choose_profile(suite, profile, data_root)
+    console.print(choice.line(), soft_wrap=True)
+    plan = _plan(suite_path, suite, origins, store, choice.name, allow_partial)
     summary = RunSummary(suite=suite.name, out=store.root, plan=plan, dry_run=dry_run)
-    if dry_run:
-        console.print(plan_table(plan, store))
-        summary.status = {n.key: "cached" if store.is_done(n.key) else "to run" for n in plan}
-        return summary
+    summary.profile_reason = choice.reason
     threads = threads or default_threads()
+    if dry_run:
+        from ipt_bench.suite.costs import CPU_FLOPS_PER_CORE, GPU_FLOPS, plan_cost
+
+        cached = {n.key for n in plan if store.is_done(n.key)}
+        if show_table:
+            rate = GPU_FLOPS if plan.profile == "paper" else CPU_FLOPS_PER_CORE * threads
+            console.print(plan_table(plan, store, rate))
+        console.print(plan_summary(plan, cached, plan_cost(plan, cached), threads), soft_wrap=True)
+        summary.status = {n.key: "cached" if n.key in cached else "to run" for n in plan}
+        return summary
     if threads < 1:
         raise ConfigError(f"--threads {threads} must be at least 1", "e.g. --threads 2, or leave it out")
-    options = RunOptions(
-        out=str(store.root), data_root=str(data_root) if data_root else None, threads=threads
+    if plan.profile == "paper" and gpu_check and gpu_count() == 0:
+        raise _paper_refusal(suite_path, suite, origins, store, plan, allow_partial, threads)
+    options = RunOptions(  # absolute paths: cluster jobs may start in another folder
+        out=str(store.root.resolve()),
+        data_root=str(Path(data_root).resolve()) if data_root else None,
+        threads=threads,
+        track=check_trackers(tuple(suite.track if track is None else track)),
     )
     forced = forced_keys(plan, force)
     # the executor first: a cluster that does not answer must leave the results folder untouched
-    pool = make_executor(executor, jobs=jobs, address=address, profile=plan.profile)
+    pool = make_executor(
+        executor, jobs=jobs, address=address, profile=plan.profile, slurm=slurm, log_dir=store.root / "slurm"
+    )
     try:
         store.write_if_changed("suite.yaml", yaml.safe_dump(suite.model_dump(mode="json"), sort_keys=False))
         store.write_if_changed("plan.json", json.dumps(plan.to_json(), indent=1))
@@ -94,8 +119,10 @@ def run_suite(
         with RunDisplay(plan, store, console) as display:
             try:
                 _schedule(plan, store, pool, options, forced, display, summary)
-            except KeyboardInterrupt:  # a node saw the stop signal, or the wait here did
-                summary.interrupted = True
+            except KeyboardInterrupt as exc:  # a node saw the stop signal, or the wait here did
+                summary.interrupted, summary.exit_status = True, exit_status(exc)
+                if isinstance(exc, Terminated):  # only this process got it: pass it on to workers
+                    pool.interrupt()
     finally:
         pool.close()
     summary.seconds = time.perf_counter() - clock
@@ -122,6 +149,23 @@ def _plan(
     plan = build_plan(suite, profile=profile, allow_partial=allow_partial)
     plan.fingerprint = fingerprint
     return plan
+
+
+def _paper_refusal(
+    suite_path: str | Path,
+    suite: Suite,
+    origins: dict,
+    store: ResultsStore,
+    plan: Plan,
+    allow_partial: bool,
+    threads: int,
+) -> ConfigError:
+    """The refusal of a paper run without a GPU, with both estimates."""
+    from ipt_bench.suite.costs import GPU_FLOPS, human_duration, plan_cost
+
+    cpu_plan = _plan(suite_path, suite, origins, store, "cpu", allow_partial)
+    cpu_estimate = human_duration(plan_cost(cpu_plan).cpu_seconds(threads))
+    return refuse_paper_without_gpu(plan_cost(plan).gpu_hours, GPU_FLOPS / 1e12, cpu_estimate)
 
 
 def forced_keys(plan: Plan, force: str | None) -> set[str]:
@@ -212,6 +256,7 @@ def _write_run(
     run = {
         "suite": summary.suite,
         "profile": summary.plan.profile,
+        "profile_reason": summary.profile_reason,
         "executor": executor,
         "jobs": jobs,
         "threads": threads,
@@ -219,6 +264,7 @@ def _write_run(
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
         "seconds": summary.seconds,
         "complete": summary.complete,
+        "interrupted": summary.interrupted,
         "counts": counts,
         "nodes": summary.status,
         "errors": summary.errors,

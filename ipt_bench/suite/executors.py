@@ -1,5 +1,6 @@
-"""Where nodes run: in this process, in a pool of spawned worker processes, or as Ray tasks; each
-is one :class:`ExecutorKind` entry of :data:`EXECUTORS` (a cluster scheduler is one more entry).
+"""Where nodes run: in this process, in a pool of spawned worker processes, as Ray tasks, or as
+SLURM jobs (:mod:`ipt_bench.suite.slurm`); each is one :class:`ExecutorKind` entry of
+:data:`EXECUTORS` (another cluster scheduler is one more entry).
 
 Every executor has ``submit(node_json, options, force) -> concurrent.futures.Future`` whose result
 is :func:`ipt_bench.suite.work.execute_node`'s dict, and ``close()``; ``capacity`` is how many
@@ -9,12 +10,15 @@ nodes the scheduler keeps in flight.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import ctypes
 import multiprocessing
+import os
 import signal
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from ipt_bench.core.errors import IptBenchError
@@ -31,10 +35,13 @@ class NodeExecutor(Protocol):
 
     def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future: ...
 
+    def interrupt(self) -> None:
+        """Pass a SIGTERM this process received on to running nodes (they checkpoint and stop)."""
+
     def close(self) -> None: ...
 
 
-class InlineExecutor:
+class InlineExecutor(NodeExecutor):
     """Runs each node at submission, in this process (``--jobs 1``; a kill stops everything)."""
 
     capacity = 1
@@ -52,7 +59,7 @@ class InlineExecutor:
         """Nothing to release."""
 
 
-class ProcessExecutor:
+class ProcessExecutor(NodeExecutor):
     """``jobs`` spawned worker processes that die with this process (Linux ``PR_SET_PDEATHSIG``)."""
 
     def __init__(self, jobs: int) -> None:
@@ -64,6 +71,12 @@ class ProcessExecutor:
     def submit(self, node_json: dict[str, Any], options: RunOptions, force: bool) -> cf.Future:
         """Queue the node on the pool."""
         return self._pool.submit(execute_node, node_json, options, force)
+
+    def interrupt(self) -> None:
+        """Send SIGTERM to every worker process."""
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
 
     def close(self) -> None:
         """Wait for running nodes and stop the workers."""
@@ -79,7 +92,7 @@ def _init_worker() -> None:
         pass
 
 
-class RayExecutor:
+class RayExecutor(NodeExecutor):
     """Nodes as Ray tasks on the cluster at ``address``; they write to the same results folder,
     which must therefore be on a filesystem every Ray node sees."""
 
@@ -141,6 +154,8 @@ class ExecutorSettings:
     jobs: int = 1
     address: str | None = None
     profile: str = "cpu"
+    slurm: dict[str, Any] = field(default_factory=dict)
+    log_dir: Path = Path("slurm-logs")
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,12 @@ def _local(settings: ExecutorSettings) -> NodeExecutor:
     return InlineExecutor() if settings.jobs == 1 else ProcessExecutor(settings.jobs)
 
 
+def _slurm(settings: ExecutorSettings) -> NodeExecutor:
+    from ipt_bench.suite.slurm import SlurmExecutor
+
+    return SlurmExecutor(settings.profile, settings.slurm, settings.log_dir)
+
+
 EXECUTORS.register(
     ExecutorKind("local", _local, "this process (--jobs 1) or --jobs spawned worker processes")
 )
@@ -171,12 +192,28 @@ EXECUTORS.register(
         "ray", lambda s: RayExecutor(s.address or "auto", s.profile), "Ray tasks on the cluster at --address"
     )
 )
+EXECUTORS.register(ExecutorKind("slurm", _slurm, "SLURM jobs through submitit (--slurm KEY=VALUE settings)"))
 
 
-def make_executor(kind: str, *, jobs: int, address: str | None, profile: str) -> NodeExecutor:
-    """The executor named by ``--executor``."""
+def make_executor(
+    kind: str,
+    *,
+    jobs: int,
+    address: str | None,
+    profile: str,
+    slurm: dict[str, Any] | None = None,
+    log_dir: Path | None = None,
+) -> NodeExecutor:
+    """The executor named by ``--executor`` (``slurm``: ``slurm`` settings, job logs in ``log_dir``)."""
     if kind not in EXECUTORS:
         raise IptBenchError(
             f"unknown executor {kind!r}", f"use --executor {' or --executor '.join(EXECUTORS.names())}"
         )
-    return EXECUTORS.get(kind).make(ExecutorSettings(jobs=jobs, address=address, profile=profile))
+    settings = ExecutorSettings(
+        jobs=jobs,
+        address=address,
+        profile=profile,
+        slurm=dict(slurm or {}),
+        log_dir=log_dir or Path("slurm-logs"),
+    )
+    return EXECUTORS.get(kind).make(settings)

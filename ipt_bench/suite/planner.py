@@ -106,11 +106,16 @@ class Plan:
 
 
 def build_plan(suite: Suite, *, profile: str | None = None, allow_partial: bool = False) -> Plan:
-    """Expand ``suite`` under ``profile`` (default: the suite's own) into a :class:`Plan`."""
+    """Expand ``suite`` under ``profile`` (default: the suite's own, ``auto`` resolved) into a
+    :class:`Plan`."""
     from ipt_bench.models.family import get_family
     from ipt_bench.models.registry import get_variant
 
     profile = profile or suite.profile
+    if profile == "auto":
+        from ipt_bench.suite.profile_choice import choose_profile
+
+        profile = choose_profile(suite, None, None).name
     get_profile(profile)
     check_before_planning(suite, profile)
     plan = Plan(suite=suite.name, profile=profile)

@@ -219,13 +219,16 @@ class Suite(_Strict):
 
     name: str
     description: str = ""
-    profile: str = "cpu"
+    #: ``auto``: ``paper`` where it can run, else ``cpu`` (suite/profile_choice.py).
+    profile: str = "auto"
     variants: tuple[VariantEntry, ...] = Field(min_length=1)
     tasks: TaskBlock
     seeds: tuple[int, ...] = Field(default=(0,), min_length=1)
     metrics: Metrics = Metrics()
     profiles: dict[str, StageOverrides] = Field(default_factory=dict)
     train_data: TrainData = TrainData()
+    #: experiment trackers for the training nodes (``--track`` overrides); results are unchanged
+    track: tuple[Literal["tensorboard"], ...] = ()
     report: ReportRef | None = None
     #: A folder of official IPT weights (IPT_sr2.pt, IPT_denoise30.pt, IPT_derain.pt, ...): each one
     #: found is evaluated as variant ``ipt-official`` on the matching tasks.
@@ -241,7 +244,7 @@ class Suite(_Strict):
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, name: str) -> str:
-        return check_profile_name(name)
+        return name if name == "auto" else check_profile_name(name)
 
     @field_validator("profiles")
     @classmethod

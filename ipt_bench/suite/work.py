@@ -35,6 +35,8 @@ class RunOptions:
     #: torch intra-op threads for every node, whatever ``--jobs``: the thread count changes the
     #: order of float reductions, so a fixed count keeps trained results bit-identical.
     threads: int = 1
+    #: experiment trackers mirroring training logs (``tensorboard``); they do not change results
+    track: tuple[str, ...] = ()
 
 
 def execute_node(node_json: dict[str, Any], options: RunOptions, force: bool = False) -> dict[str, Any]:
@@ -118,17 +120,34 @@ def _run_training_node(node: Node, store: ResultsStore, options: RunOptions) -> 
     if node.deps:
         spec = dataclasses.replace(spec, init=str(store.train_dir(node.deps[0])))
     progress = ProgressFile(store.progress_path(node.key))
-    result = run_training(
-        spec,
-        store.train_dir(node.key),
-        resume=True,
-        data_root=options.data_root,
-        progress=lambda step, total, _row: progress.update(step, total),
-    )
+    callbacks = [lambda step, total, _row: progress.update(step, total)]
+    if "tensorboard" in options.track:
+        from ipt_bench.train.tracking import TensorBoardLog, run_name
+
+        tensorboard = TensorBoardLog(Path(options.out) / "tensorboard" / run_name(node.title))
+        callbacks.append(tensorboard)
+    try:
+        result = run_training(
+            spec,
+            store.train_dir(node.key),
+            resume=True,
+            data_root=options.data_root,
+            progress=lambda step, total, row: _each(callbacks, step, total, row),
+        )
+    finally:
+        if "tensorboard" in options.track:
+            tensorboard.close()
     if result.interrupted or result.model_path is None:
         # a stop signal: the checkpoint is saved; stop the whole run, not just this node
-        raise KeyboardInterrupt(f"training of {node.title} was interrupted")
+        from ipt_bench.core.interrupts import interrupt_for
+
+        raise interrupt_for(result.stop_signal, f"training of {node.title} was interrupted")
     return [p for p in ("train/model.pt", "train/model.json") if (store.node_dir(node.key) / p).is_file()]
+
+
+def _each(callbacks: list, step: int, total: int, row: dict[str, Any]) -> None:
+    for callback in callbacks:
+        callback(step, total, row)
 
 
 def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list[str]:

@@ -30,9 +30,11 @@ from ipt_bench.train.checkpoint import capture_rng_state, load_checkpoint, resto
 from ipt_bench.train.distributed import DistContext, distributed_context, gather_tokens, mean_over_ranks
 from ipt_bench.train.logbook import TrainLog
 from ipt_bench.train.losses import restoration_loss
+from ipt_bench.train.memory_plan import check_step_fits, plan_step_memory
 from ipt_bench.train.profiles import Stage, get_profile
 from ipt_bench.train.schedule import build_scheduler
 from ipt_bench.train.spec_checks import check_train_spec
+from ipt_bench.train.stopping import StepAbandoned, StepGuard
 from ipt_bench.train.transfer import read_pretrained, transfer_pretrained
 from ipt_bench.train.validation import validation_psnr
 
@@ -106,6 +108,7 @@ class TrainResult:
     seconds: float
     final_loss: float
     interrupted: bool = False
+    stop_signal: int | None = None  # the signal that interrupted the run
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,8 @@ def run_training(
     """Train ``spec`` into ``out_dir`` (resuming from ``checkpoints/last.pt`` when ``resume``).
 
     Raises :class:`TrainingDiverged` on a NaN/inf loss (no ``model.pt`` is written). On SIGTERM or
-    SIGINT the current step finishes, a checkpoint is written and an interrupted result returned.
+    SIGINT the current step finishes (or, if it is long, is abandoned: see
+    :mod:`ipt_bench.train.stopping`), a checkpoint is written and an interrupted result returned.
     """
     plan = resolve_plan(spec)
     out = Path(out_dir)
@@ -190,7 +194,18 @@ def run_training(
         compute_settings(spec.threads, spec.deterministic),
         StopRequest() as stop,
     ):
+        check_training_memory(plan, ctx)  # before the model or a batch is allocated
         return _Run(plan, out, ctx, data_root).train(resume, stop, progress)
+
+
+def check_training_memory(plan: _Plan, ctx: DistContext) -> None:
+    """Refuse a step that cannot fit this device's memory (:mod:`ipt_bench.train.memory_plan`)."""
+    variant = plan.spec.variant_spec()
+    scales = [t.tail_scale for t in plan.head_tasks]
+    patch = get_profile(plan.spec.profile).patch_size or variant.model_kwargs(scales).get("patch_size", 48)
+    batch = max(plan.batch_size // ctx.world_size, 1)
+    memory = plan_step_memory(variant, scales, batch, patch, plan.contrastive_weight > 0, plan.ema)
+    check_step_fits(memory, batch, str(ctx.device))
 
 
 class _Run:
@@ -256,9 +271,18 @@ class _Run:
             num_workers=plan.spec.num_workers,
         )  # fmt: skip
         tick = time.perf_counter()
+        guard = StepGuard(stop, self.model, can_abandon=not ctx.distributed)
         for batch in loader:
             self.scheduler.step_update(step)
-            values = self._step(net, batch, step, stop.requested)
+            guard.begin(step)
+            try:
+                values = self._step(net, batch, step, stop.requested)
+            except StepAbandoned:  # weights and optimizer are still those after `step` steps
+                if step > start:
+                    self._save(step)
+                elapsed = time.perf_counter() - began
+                return TrainResult(self.out, None, step, elapsed, loss, True, stop.signum)
+            guard.end()
             loss, l1, contrastive, stop_votes = (float(v) for v in values)
             self._check_finite(step, loss, l1, contrastive)
             step += 1
@@ -284,7 +308,8 @@ class _Run:
             if stopping or step % plan.checkpoint_every == 0 or step == plan.steps:
                 self._save(step)
             if stopping:
-                return TrainResult(self.out, None, step, time.perf_counter() - began, loss, interrupted=True)
+                elapsed = time.perf_counter() - began
+                return TrainResult(self.out, None, step, elapsed, loss, True, stop.signum)
         model_path = self._write_model(step) if ctx.is_main else None
         return TrainResult(self.out, model_path, step, time.perf_counter() - began, loss)
 
