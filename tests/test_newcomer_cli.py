@@ -36,7 +36,9 @@ def test_eval_table_ends_with_the_protocol_line(tmp_path: Path) -> None:
                 "--max-images", "1", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
-    assert last.startswith("protocol: channel y, y_rounding round, crop_border 2, lr_source legacy_y_double")
+    assert last.startswith(
+        "protocol: custom (channel y, y_rounding round, crop_border 2, lr_source legacy_y_double"
+    )
 
 
 def test_atomic_files_get_the_umask_permissions(tmp_path: Path) -> None:

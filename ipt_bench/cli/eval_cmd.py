@@ -165,9 +165,12 @@ def _print_table(result) -> None:
     from ipt_bench.metrics.registry import get_metric
 
     # Text, not a markup string: rich would take "[y channel, ...]" for a style tag and drop it
-    protocol = ", ".join(
-        f"{key} {value}" for key, value in result.protocol.items() if value not in (None, "")
+    switches = ", ".join(
+        f"{key} {value}"
+        for key, value in result.protocol.items()
+        if key != "protocol" and value not in (None, "")
     )
+    protocol = f"{result.protocol.get('protocol', 'custom')} ({switches})"
     metrics = [get_metric(name) for name in result.metrics]
     table = Table(title=Text(f"{result.model} on {result.dataset}, {result.task.name}"))
     table.add_column("image")

@@ -13,7 +13,7 @@ import warnings
 import typer
 
 from ipt_bench.core.errors import IptBenchError
-from ipt_bench.core.interrupts import exit_status, raise_on_sigterm, signal_name
+from ipt_bench.core.interrupts import exit_status, raise_on_sigterm, settle_sigterm, signal_name
 
 app = typer.Typer(
     name="ipt-bench",
@@ -63,7 +63,7 @@ def _print_error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
-    raise_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so records are written; exit status 143
+    previous = raise_on_sigterm()  # SIGTERM unwinds like Ctrl-C, so records are written; exit 143
     _hide_flag_types()
     _register_commands()
     _state["debug"] = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if status != 2 or _state["debug"]:
             for warning in held:
                 warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        settle_sigterm(previous, exiting=argv is None)  # no argv: the console script, about to exit
     return status
 
 

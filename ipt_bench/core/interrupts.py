@@ -37,8 +37,22 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated("SIGTERM")
 
 
-def raise_on_sigterm() -> None:
+def raise_on_sigterm() -> signal.Handlers | object | None:
     """Make SIGTERM raise :class:`Terminated` in the main thread (Python's default is to die
-    without running ``finally`` blocks); other threads cannot install handlers."""
+    without running ``finally`` blocks); other threads cannot install handlers. Returns the
+    previous handler (None outside the main thread)."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        return signal.signal(signal.SIGTERM, _raise_terminated)
+    return None
+
+
+def settle_sigterm(previous: signal.Handlers | object | None, *, exiting: bool) -> None:
+    """After a command: ignore SIGTERM when the process is about to exit (a late one would raise
+    inside interpreter shutdown, e.g. in a weakref finalizer, and print a traceback), otherwise
+    put back ``previous``."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if exiting:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif previous is not None:
+        signal.signal(signal.SIGTERM, previous)
