@@ -82,9 +82,14 @@ def load_results(results_dir: str | Path) -> Results:
 
 
 def _check_intact(node: Path, record: dict[str, Any] | None) -> None:
-    """Refuse to publish a node whose record says done but whose files no longer match it."""
+    """Refuse to publish rows whose node record says done but whose files no longer match it.
+
+    Only evaluation nodes (the rows a report shows) are checked; a training node's missing or
+    changed weights only cost its crop figure, which the report notes."""
     if record is None or record.get("status") != "done" or "sha256" not in record:
         return  # results written without checksums (synthetic or older folders) are shown as they are
+    if record.get("kind", "eval") != "eval":
+        return
     damage = record_damage(record, node)
     if damage is not None:
         raise IptBenchError(

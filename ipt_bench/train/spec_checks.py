@@ -25,9 +25,9 @@ def check_train_spec(spec: Any) -> None:
     _count("--seed", spec.seed, 0, _MAX_SEED)
     _count("checkpoint_every", spec.checkpoint_every, 1, None)
     _count("val_every", spec.val_every, 1, None)
-    if spec.lr is not None and not (math.isfinite(spec.lr) and 0 < spec.lr <= 10):
+    if spec.lr is not None and not (math.isfinite(spec.lr) and spec.lr > 0):
         raise ConfigError(
-            f"--lr {spec.lr} is invalid: a learning rate must be a finite number above 0 (and at most 10)",
+            f"--lr {spec.lr} is invalid: a learning rate must be a finite number above 0",
             "pass e.g. --lr 0.0001, or leave it out for the profile's default",
         )
     if not (math.isfinite(spec.data_fraction) and 0 < spec.data_fraction <= 1):
