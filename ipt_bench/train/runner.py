@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from timm.utils import ModelEmaV3
 from torch.nn.parallel import DistributedDataParallel
 
 from ipt_bench.core.atomic import atomic_path, atomic_write_text
@@ -196,6 +195,13 @@ def run_training(
         return _Run(plan, out, ctx, data_root).train(resume, stop, progress)
 
 
+def _ema(model: torch.nn.Module, decay: float) -> Any:
+    """timm's EMA, imported here: timm loads torchvision (seconds), which planning never needs."""
+    from timm.utils import ModelEmaV3
+
+    return ModelEmaV3(model, decay=decay, use_warmup=True)
+
+
 def check_training_memory(plan: _Plan, ctx: DistContext) -> None:
     """Refuse a step that cannot fit this device's memory (:mod:`ipt_bench.train.memory_plan`)."""
     variant = plan.spec.variant_spec()
@@ -226,7 +232,7 @@ class _Run:
         profile = get_profile(spec.profile)
         # Warm-up: the decay grows as 1 - (1 + step) ** -2/3 up to ema_decay, so short runs average
         # recent weights instead of staying near the initialisation.
-        self.ema = ModelEmaV3(self.model, decay=profile.ema_decay, use_warmup=True) if plan.ema else None
+        self.ema = _ema(self.model, profile.ema_decay) if plan.ema else None
         patch_size = profile.patch_size or int(getattr(self.model, "patch_size", 48))
         max_scale = max(t.tail_scale for t in plan.tasks)
         paths = select_subset(
