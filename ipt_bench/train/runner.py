@@ -28,7 +28,7 @@ from ipt_bench.train.checkpoint import capture_rng_state, load_checkpoint, resto
 from ipt_bench.train.distributed import DistContext, distributed_context, gather_tokens, mean_over_ranks
 from ipt_bench.train.logbook import TrainLog
 from ipt_bench.train.losses import restoration_loss
-from ipt_bench.train.memory_plan import check_step_fits, plan_step_memory
+from ipt_bench.train.memory_plan import check_training_step
 from ipt_bench.train.profiles import Stage, get_profile
 from ipt_bench.train.runtime import StopRequest, compute_settings
 from ipt_bench.train.schedule import build_scheduler
@@ -191,7 +191,7 @@ def run_training(
         compute_settings(spec.threads, spec.deterministic),
         StopRequest() as stop,
     ):
-        check_training_memory(plan, ctx)  # before the model or a batch is allocated
+        check_training_step(plan, ctx.world_size, str(ctx.device))  # before anything big is allocated
         return _Run(plan, out, ctx, data_root).train(resume, stop, progress)
 
 
@@ -200,16 +200,6 @@ def _ema(model: torch.nn.Module, decay: float) -> Any:
     from timm.utils import ModelEmaV3
 
     return ModelEmaV3(model, decay=decay, use_warmup=True)
-
-
-def check_training_memory(plan: _Plan, ctx: DistContext) -> None:
-    """Refuse a step that cannot fit this device's memory (:mod:`ipt_bench.train.memory_plan`)."""
-    variant = plan.spec.variant_spec()
-    scales = [t.tail_scale for t in plan.head_tasks]
-    patch = get_profile(plan.spec.profile).patch_size or variant.model_kwargs(scales).get("patch_size", 48)
-    batch = max(plan.batch_size // ctx.world_size, 1)
-    memory = plan_step_memory(variant, scales, batch, patch, plan.contrastive_weight > 0, plan.ema)
-    check_step_fits(memory, batch, str(ctx.device))
 
 
 class _Run:
