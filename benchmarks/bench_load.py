@@ -5,6 +5,9 @@ Both runs use the same ``--threads`` (all cores, the default), so their per-imag
 bit-identical; the goal is a loaded/alone wall-time ratio of at most ``GOAL_RATIO``. The load
 average before each run and the CPU time each run used (its child processes' user + system) are
 recorded: on a shared machine "alone" is only as alone as the other users let it be.
+While the burner runs, the script also trains ``ipt-tiny-con`` for ``AB_STEPS`` steps with
+``OMP_WAIT_POLICY=PASSIVE`` (what ipt-bench sets) and ``ACTIVE`` (spinning idle threads, the
+OpenMP default behaviour this replaces), to show what the setting is worth.
 ``--quick`` runs a derived suite with 2 steps per stage. Run:
 ``python benchmarks/bench_load.py [--quick]``.
 """
@@ -23,6 +26,7 @@ import pandas as pd
 from common import BENCH_DIR, quick_parser, write_result
 
 GOAL_RATIO = 3.0
+AB_STEPS = 40
 REPO = BENCH_DIR.parent
 BURN = "while True:\n    pass\n"
 
@@ -43,6 +47,19 @@ def timed_run(suite: Path, out: Path) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_seconds": wall, "cpu_seconds": cpu, "load_average_before": load}
+
+
+def train_seconds(policy: str, steps: int, out: Path) -> dict:
+    """Wall and CPU seconds of ``ipt-bench train`` with ``OMP_WAIT_POLICY=policy``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    cmd = [sys.executable, "-m", "ipt_bench", "train", "--variant", "ipt-tiny-con", "--profile", "smoke"]
+    cmd += ["--steps", str(steps), "--out", str(out)]
+    env = {**os.environ, "OMP_WAIT_POLICY": policy}
+    subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_seconds": time.perf_counter() - began, "cpu_seconds": cpu}
 
 
 def rows(out: Path) -> pd.DataFrame:
@@ -69,6 +86,8 @@ def main() -> None:
         try:
             time.sleep(1.0)  # let the burners take their cores
             loaded = timed_run(suite, Path(tmp) / "loaded")
+            steps = 2 if args.quick else AB_STEPS
+            policies = {p: train_seconds(p, steps, Path(tmp) / p) for p in ("PASSIVE", "ACTIVE")}
         finally:
             for burner in burners:
                 burner.kill()
@@ -84,6 +103,7 @@ def main() -> None:
         "ratio": loaded["wall_seconds"] / alone["wall_seconds"],
         "cpu_ratio": loaded["cpu_seconds"] / max(alone["cpu_seconds"], 1e-9),
         "rows_identical": identical,
+        "wait_policy_beside_burner": {"command": f"ipt-bench train ipt-tiny-con, {steps} steps", **policies},
         "goal_ratio": GOAL_RATIO,
     }
     print(result)

@@ -359,6 +359,19 @@ def load_rows() -> list[Row]:
         + ("identical" if lod["rows_identical"] else "**differ**")
     )
     limit = "" if ok else f"CPU time alone {alone['cpu_seconds']:.0f} s, loaded {loaded['cpu_seconds']:.0f} s"
+    rows = []
+    if ab := lod.get("wait_policy_beside_burner"):
+        passive, active = ab["PASSIVE"], ab["ACTIVE"]
+        rows.append(
+            Row(
+                f"{ab['command']} beside the burner: OMP_WAIT_POLICY PASSIVE vs ACTIVE",
+                f"{passive['wall_seconds']:.0f} s vs {active['wall_seconds']:.0f} s (CPU "
+                f"{passive['cpu_seconds']:.0f} s vs {active['cpu_seconds']:.0f} s)",
+                f"x{active['wall_seconds'] / passive['wall_seconds']:.1f}",
+                "(reported only)",
+                None,
+            )
+        )
     return [
         Row(
             "quickstart smoke beside a CPU burner (same --threads)",
@@ -367,7 +380,8 @@ def load_rows() -> list[Row]:
             f"<= x{lod['goal_ratio']:g}, identical rows",
             ok,
             limit,
-        )
+        ),
+        *rows,
     ]
 
 

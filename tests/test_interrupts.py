@@ -63,10 +63,11 @@ def test_sigterm_stops_a_suite_run_with_exit_143_and_writes_run_json(tmp_path: P
     proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # piped output is not held back: the training node's start line arrives while it trains
     assert proc.stdout is not None
-    first = [proc.stdout.readline() for _ in range(3)]
-    assert first[0].startswith("profile: smoke") and any(
-        line.startswith("start") and "finetune ipt-tiny-scratch" in line for line in first
-    ), first
+    first = [proc.stdout.readline()]
+    while len(first) < 4 and not first[-1].startswith("start"):
+        first.append(proc.stdout.readline())
+    assert first[0].startswith("profile: smoke"), first
+    assert first[-1].startswith("start") and "finetune ipt-tiny-scratch" in first[-1], first
     assert proc.poll() is None
     deadline = time.monotonic() + 180
     while not list(out.glob("nodes/*/train/checkpoints/last.pt")) and time.monotonic() < deadline:

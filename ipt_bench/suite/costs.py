@@ -56,6 +56,7 @@ def clean_sizes(dataset: str) -> tuple[tuple[int, int], ...] | None:
     return tuple((e.height, e.width) for e in clean) or None
 
 
+@functools.cache  # a plan evaluates one model on many test levels with the same tiles
 def eval_gflops(variant: VariantSpec, task: Task, dataset: str, max_images: int | None) -> float | None:
     """Forward GFLOPs of evaluating ``variant`` on ``dataset`` (None: image sizes unknown)."""
     gflop, tile = forward_gflops(variant, task.scale)

@@ -20,6 +20,7 @@ with one line before the model or a batch is built.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -105,3 +106,15 @@ def check_step_fits(memory: StepMemory, batch: int, device: str, budget: int | N
         (f"use --batch-size {fits} or lower" if fits else "use a smaller variant")
         + ", the cpu profile, or a GPU with more memory",
     )
+
+
+def check_training_step(plan: Any, world_size: int, device: str) -> None:
+    """Refuse a training run (the runner's resolved plan) whose step cannot fit ``device``."""
+    from ipt_bench.train.profiles import get_profile
+
+    variant = plan.spec.variant_spec()
+    scales = [t.tail_scale for t in plan.head_tasks]
+    patch = get_profile(plan.spec.profile).patch_size or variant.model_kwargs(scales).get("patch_size", 48)
+    batch = max(plan.batch_size // world_size, 1)
+    memory = plan_step_memory(variant, scales, batch, patch, plan.contrastive_weight > 0, plan.ema)
+    check_step_fits(memory, batch, device)

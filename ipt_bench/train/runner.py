@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from timm.utils import ModelEmaV3
 from torch.nn.parallel import DistributedDataParallel
 
 from ipt_bench.core.atomic import atomic_path, atomic_write_text
@@ -30,7 +29,7 @@ from ipt_bench.train.checkpoint import capture_rng_state, load_checkpoint, resto
 from ipt_bench.train.distributed import DistContext, distributed_context, gather_tokens, mean_over_ranks
 from ipt_bench.train.logbook import TrainLog
 from ipt_bench.train.losses import restoration_loss
-from ipt_bench.train.memory_plan import check_step_fits, plan_step_memory
+from ipt_bench.train.memory_plan import check_training_step
 from ipt_bench.train.profiles import Stage, get_profile
 from ipt_bench.train.schedule import build_scheduler
 from ipt_bench.train.spec_checks import check_train_spec
@@ -194,18 +193,15 @@ def run_training(
         compute_settings(spec.threads, spec.deterministic),
         StopRequest() as stop,
     ):
-        check_training_memory(plan, ctx)  # before the model or a batch is allocated
+        check_training_step(plan, ctx.world_size, str(ctx.device))  # before anything big is allocated
         return _Run(plan, out, ctx, data_root).train(resume, stop, progress)
 
 
-def check_training_memory(plan: _Plan, ctx: DistContext) -> None:
-    """Refuse a step that cannot fit this device's memory (:mod:`ipt_bench.train.memory_plan`)."""
-    variant = plan.spec.variant_spec()
-    scales = [t.tail_scale for t in plan.head_tasks]
-    patch = get_profile(plan.spec.profile).patch_size or variant.model_kwargs(scales).get("patch_size", 48)
-    batch = max(plan.batch_size // ctx.world_size, 1)
-    memory = plan_step_memory(variant, scales, batch, patch, plan.contrastive_weight > 0, plan.ema)
-    check_step_fits(memory, batch, str(ctx.device))
+def _ema(model: torch.nn.Module, decay: float) -> Any:
+    """timm's EMA, imported here: timm loads torchvision (seconds), which planning never needs."""
+    from timm.utils import ModelEmaV3
+
+    return ModelEmaV3(model, decay=decay, use_warmup=True)
 
 
 class _Run:
@@ -228,7 +224,7 @@ class _Run:
         profile = get_profile(spec.profile)
         # Warm-up: the decay grows as 1 - (1 + step) ** -2/3 up to ema_decay, so short runs average
         # recent weights instead of staying near the initialisation.
-        self.ema = ModelEmaV3(self.model, decay=profile.ema_decay, use_warmup=True) if plan.ema else None
+        self.ema = _ema(self.model, profile.ema_decay) if plan.ema else None
         patch_size = profile.patch_size or int(getattr(self.model, "patch_size", 48))
         max_scale = max(t.tail_scale for t in plan.tasks)
         paths = select_subset(

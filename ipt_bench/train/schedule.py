@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
-from timm.scheduler import CosineLRScheduler, MultiStepLRScheduler
-from timm.scheduler.scheduler import Scheduler
 
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.train.profiles import StageRecipe
+
+if TYPE_CHECKING:  # timm loads torchvision (seconds): imported when a schedule is built
+    from timm.scheduler.scheduler import Scheduler
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, recipe: StageRecipe, steps: int) -> Scheduler:
@@ -16,6 +19,8 @@ def build_scheduler(optimizer: torch.optim.Optimizer, recipe: StageRecipe, steps
     ``step`` multiplies the lr by ``decay_rate`` at each fraction in ``decay_at`` (the paper's
     5e-5 -> 2e-5 at 200/300); ``cosine`` anneals to ``lr * min_lr_ratio``; ``constant`` keeps it.
     """
+    from timm.scheduler import CosineLRScheduler, MultiStepLRScheduler
+
     warmup = {
         "warmup_t": recipe.warmup_steps,
         "warmup_lr_init": recipe.lr * 0.01 if recipe.warmup_steps else 0,
