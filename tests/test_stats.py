@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.protocols import resolve_protocol, row_switches
 from ipt_bench.report.stats import (
     A_BETTER,
     B_BETTER,
@@ -69,10 +70,13 @@ def _rows(variant: str, psnrs: dict[tuple[int, str], float]) -> pd.DataFrame:
                 "dataset": "Set5",
                 "scale": 2,
                 "sigma": np.nan,
-                "channel": "y",
-                "y_rounding": "round",
-                "crop_border": 2,
-                "noise_mode": "",
+                **row_switches(
+                    resolve_protocol("matlab"),
+                    border=2,
+                    denoise=False,
+                    lr_source="matlab-bicubic",
+                    input_text="LR uint8",
+                ),
                 "seed": seed,
                 "image": image,
                 "psnr": value,

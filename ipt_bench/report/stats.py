@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.rows import PROTOCOL_NAMES
 
 A_BETTER = "A better"
 B_BETTER = "B better"
@@ -18,10 +19,7 @@ PAIR_COLUMNS = [
     "dataset",
     "scale",
     "sigma",
-    "channel",
-    "y_rounding",
-    "crop_border",
-    "noise_mode",
+    *PROTOCOL_NAMES,
     "image",
 ]
 
