@@ -168,3 +168,39 @@ def test_presets_are_named_versioned_and_overridable():
         resolve_protocol("ipt", {"colour": "rgb"})
     with pytest.raises(ConfigError, match="noise_mode cannot be 'bgr'"):
         resolve_protocol("ipt", {"noise_mode": "bgr"})
+
+
+def test_suites_score_under_the_preset_of_the_numbers_they_compare_against():
+    """Table 2 evals carry the official denoising protocol (clamped noise) and KAIR's RGB one."""
+    from ipt_bench.eval.spec import EvalSpec
+    from ipt_bench.suite.loader import load_suite
+    from ipt_bench.suite.planner import build_plan
+    from tests.conftest import REPO_ROOT
+
+    plan = build_plan(load_suite(REPO_ROOT / "suites/table2_denoise.yaml"), profile="smoke")
+    specs = [EvalSpec.from_json(n.spec) for n in plan.nodes.values() if n.kind == "eval"]
+    assert specs and all([p.name for p in s.protocols] == ["ipt", "kair"] for s in specs)
+    ipt, kair = specs[0].protocols
+    assert ipt.noise_clip and ipt.y_formula == "ipt" and not kair.noise_clip and kair.channel == "rgb"
+    table1 = build_plan(load_suite(REPO_ROOT / "suites/table1.yaml"), profile="smoke")
+    names = {tuple(p["name"] for p in n.spec["protocols"]) for n in table1.nodes.values() if n.kind == "eval"}
+    assert names == {("ipt", "matlab")}
+
+
+def test_eval_cli_protocol_and_single_switch_overrides(capsys):
+    import json
+
+    from ipt_bench.cli.main import main
+
+    root = require_cbsd68()
+    args = ["eval", "--model", "identity", "--task", "denoise", "--sigma", "30", "--dataset", "CBSD68"]
+    args += ["--data-root", str(root), "--max-images", "1", "--json", "--protocol", "ipt"]
+    assert main(args) == 0
+    official = json.loads(capsys.readouterr().out)["protocol"]
+    assert official["protocol"] == "ipt@1" and official["noise_clip"] and official["y_formula"] == "ipt"
+    assert main([*args, "--channel", "rgb", "--switch", "noise_clip=false"]) == 0
+    custom = json.loads(capsys.readouterr().out)["protocol"]
+    assert custom["protocol"] == "ipt@1+noise_clip=false+channel=rgb"
+    assert custom["channel"] == "rgb" and not custom["noise_clip"]
+    assert main([*args, "--switch", "gray"]) == 2
+    assert "error: --switch 'gray' is not NAME=VALUE" in capsys.readouterr().err

@@ -112,12 +112,13 @@ def eval_command(
         sigma=sigma if task is TaskKind.denoise else None,
     )
     overrides = _parse_switches(switch or [])
-    overrides.update(
-        channel=channel.value if channel else None,
-        y_rounding=y_rounding.value if y_rounding else None,
-        noise_mode=noise_mode.value if noise_mode else None,
-        noise_clip=noise_clip,
-    )
+    named = {
+        "channel": channel.value if channel else None,
+        "y_rounding": y_rounding.value if y_rounding else None,
+        "noise_mode": noise_mode.value if noise_mode else None,
+        "noise_clip": noise_clip,
+    }
+    overrides.update({k: v for k, v in named.items() if v is not None})
     spec = EvalSpec(
         task=the_task.name,
         dataset=dataset,
