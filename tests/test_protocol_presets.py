@@ -204,3 +204,16 @@ def test_eval_cli_protocol_and_single_switch_overrides(capsys):
     assert custom["channel"] == "rgb" and not custom["noise_clip"]
     assert main([*args, "--switch", "gray"]) == 2
     assert "error: --switch 'gray' is not NAME=VALUE" in capsys.readouterr().err
+
+
+def test_cheap_baselines_score_the_full_set_when_networks_score_a_subset():
+    from ipt_bench.eval.spec import EvalSpec
+    from ipt_bench.suite.loader import load_suite
+    from ipt_bench.suite.planner import build_plan
+    from tests.conftest import REPO_ROOT
+
+    plan = build_plan(load_suite(REPO_ROOT / "suites/table2_denoise.yaml"), profile="smoke")
+    evals = [(n.label, EvalSpec.from_json(n.spec)) for n in plan.nodes.values() if n.kind == "eval"]
+    caps = {label: spec.max_images for label, spec in evals}
+    assert caps.pop("identity") is None
+    assert caps and set(caps.values()) == {2}, caps

@@ -212,6 +212,25 @@ def resolve_protocol(name: str = DEFAULT_PRESET, overrides: Mapping[str, Any] | 
     return get_preset(name).protocol.with_overrides(overrides or {})
 
 
+def protocol_key(label: str) -> str:
+    """A row or reference protocol without its preset version: ``ipt@1+channel=rgb`` ->
+    ``ipt+channel=rgb``; rows and references compare on this key."""
+    base, _, suffix = label.partition("+")
+    return base.partition("@")[0] + (f"+{suffix}" if suffix else "")
+
+
+def parse_protocol(key: str) -> Protocol:
+    """The protocol a key such as ``ipt+channel=rgb+noise_clip=false`` names."""
+    base, *overrides = protocol_key(key).split("+")
+    return resolve_protocol(base, dict(item.partition("=")[::2] for item in overrides))
+
+
+def differing_switches(a: str, b: str) -> list[str]:
+    """The switches in which the protocols keyed ``a`` and ``b`` differ."""
+    left, right = parse_protocol(a).switches(), parse_protocol(b).switches()
+    return [s for s in SWITCHES if left[s] != right[s]]
+
+
 def row_switches(
     protocol: Protocol, *, border: int, denoise: bool, lr_source: str, input_text: str
 ) -> dict[str, Any]:

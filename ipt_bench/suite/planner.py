@@ -345,6 +345,7 @@ class _Context:
         checkpoint: str | None = None,
     ) -> None:
         metrics = self.suite.metrics
+        cheap = dep is None and checkpoint is None and entry.registry_name in UNTRAINED_VARIANTS
         for dataset in self.suite.datasets_for(self.profile, task.kind):
             spec = EvalSpec(
                 task=task.name,
@@ -355,7 +356,8 @@ class _Context:
                 protocols=metrics.protocols(),
                 metrics=metrics.names,
                 allow_partial=self.allow_partial,
-                max_images=self.suite.overrides_for(self.profile).max_images,
+                # Cheap baselines score every image even when the networks score a subset.
+                max_images=None if cheap else self.suite.overrides_for(self.profile).max_images,
                 dataset_id=dataset_identity(dataset),
                 suite=self.suite.name,
                 profile=self.profile,
