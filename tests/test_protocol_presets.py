@@ -217,3 +217,29 @@ def test_cheap_baselines_score_the_full_set_when_networks_score_a_subset():
     caps = {label: spec.max_images for label, spec in evals}
     assert caps.pop("identity") is None
     assert caps and set(caps.values()) == {2}, caps
+
+
+def test_sensitivity_rows_are_differences_from_the_base_preset(data_root):
+    from ipt_bench.eval.sensitivity import PUBLISHED_POINT, sensitivity, sensitivity_markdown
+
+    task = Task("sr", 2)
+    rows = sensitivity(task=task, datasets=["Set5"], model="bicubic-rgb", data_root=data_root, max_images=1)
+    by = {r.variation: r for r in rows}
+    base = evaluate(
+        task=task, dataset="Set5", model="bicubic-rgb", protocol="ipt", data_root=data_root, max_images=1
+    )
+    rgb = evaluate(
+        task=task,
+        dataset="Set5",
+        model="bicubic-rgb",
+        protocol="ipt",
+        channel="rgb",
+        data_root=data_root,
+        max_images=1,
+    )
+    assert by["ipt: channel=rgb"].d_psnr == pytest.approx(rgb.psnr - base.psnr, abs=1e-12)
+    assert by["preset ipt"].d_psnr == 0 and by["preset matlab"].protocol == "matlab@1"
+    assert not any("noise" in v for v in by)  # noise switches cannot move SR scores
+    assert "32.415" in PUBLISHED_POINT and "| Set5 | ipt: channel=rgb |" in sensitivity_markdown(
+        rows, "t", "ipt"
+    )
