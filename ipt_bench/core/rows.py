@@ -62,7 +62,10 @@ IMAGE_SET_COLUMNS = (
     Column("partial", "bool", "the test set had missing images (--allow-partial)"),
     Column("subset", "object", "'first N of M' when only some images were scored"),
 )
-RUN_COLUMNS = (Column("profile", "object", "training profile"),)
+RUN_COLUMNS = (
+    Column("profile", "object", "training profile"),
+    Column("train_data", "object", "what the model was trained on ('' for untrained baselines)"),
+)
 #: Factors that tell apart results of one variant; tables name them in the row label when they vary.
 ABLATION_COLUMNS = (
     Column("train_sigmas", "object", "noise levels the denoiser was fine-tuned on", label="train σ"),
@@ -140,6 +143,7 @@ class ResultRow:
     suite: str = ""
     seed: int = 0
     profile: str = ""
+    train_data: str = ""
     ablation: Mapping[str, Any] = field(default_factory=dict)
     cell_key: str = ""
 
@@ -174,6 +178,7 @@ class ResultRow:
             "partial": bool(self.partial),
             "subset": self.subset,
             "profile": self.profile,
+            "train_data": self.train_data,
             **{name: self.ablation.get(name) for name in ABLATION_NAMES},
             "cell_key": self.cell_key,
         }

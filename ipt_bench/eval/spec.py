@@ -44,6 +44,8 @@ class EvalSpec:
     # Row context: recorded in every row, not used to compute it.
     suite: str = ""
     profile: str = ""
+    #: What the evaluated model was trained on (recorded in every row).
+    train_data: str = ""
     seed: int = 0
     train_sigmas: str | None = None
     contrastive_weight: float | None = None
@@ -90,6 +92,7 @@ def result_rows(spec: EvalSpec, result: EvalResult, *, variant: str, cell_key: s
             partial=bool(protocol.get("partial")),
             subset=str(protocol.get("subset", "")),
             profile=spec.profile,
+            train_data=spec.train_data,
             ablation={
                 "train_sigmas": spec.train_sigmas,
                 "contrastive_weight": spec.contrastive_weight,

@@ -48,6 +48,19 @@ class RunSummary:
         return all(self.status.get(n.key) in ("done", "cached") for n in self.plan)
 
 
+def _check_training_data(plan: Plan, data_root: str | Path | None) -> None:
+    """Refuse, in one line, a plan whose training data is missing (before anything runs)."""
+    from ipt_bench.data.training_sets import check_training_data
+
+    seen = set()
+    for node in plan:
+        if node.kind in ("pretrain", "finetune") and node.spec.get("data") not in seen:
+            data = str(node.spec.get("data"))
+            seen.add(data)
+            stage = "pre-training" if node.kind == "pretrain" else "fine-tuning"
+            check_training_data(data, data_root, role=f"{stage} (profile {plan.profile})")
+
+
 def run_suite(
     suite_path: str | Path,
     *,
@@ -72,6 +85,7 @@ def run_suite(
         check_suite(suite)
     store = ResultsStore(out or Path("results") / suite.name)
     plan = _plan(suite_path, suite, origins, store, profile or suite.profile, allow_partial)
+    _check_training_data(plan, data_root)
     summary = RunSummary(suite=suite.name, out=store.root, plan=plan, dry_run=dry_run)
     if dry_run:
         console.print(plan_table(plan, store))
