@@ -120,6 +120,14 @@ def test_unconfirmed_reported_values_are_marked_and_partial_sets_named():
     assert "partial datasets: Rain100L" in table.caption
 
 
+def test_the_caption_says_what_the_identity_rows_score():
+    rows = synthetic_rows({"identity": 0.0}, seeds=(0,), n_images=2).assign(
+        input="noisy float (seeded, clipped)"
+    )
+    table = paper_table(summarize(rows), load_references(), "denoise")
+    assert "identity rows score the network input itself: noisy float (seeded, clipped)" in table.caption
+
+
 def test_a_partial_rain100l_gets_no_delta_against_the_full_set_number():
     rows = synthetic_rows(seeds=(0,), n_images=2).assign(protocol="ipt@1")
     table = paper_table(summarize(rows), load_references(), "derain")

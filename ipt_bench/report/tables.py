@@ -197,6 +197,9 @@ def protocol_caption(summary: pd.DataFrame, baseline: tuple[str, str]) -> str:
             f"border crop {values('crop_border')} px, LR source {values('lr_source')}, "
             f"noise mode {values('noise_mode')}, profile {values('profile')}"
         )
+        inputs = sorted(summary.loc[summary["variant"] == "identity", "input"].dropna().astype(str).unique())
+        if inputs:
+            parts.append(f"identity rows score the network input itself: {'; '.join(inputs)}")
         partial = sorted(summary.loc[summary["partial"].astype(bool), "dataset"].unique())
         parts.append(f"partial datasets: {', '.join(partial)}" if partial else "all datasets complete")
         subsets = sorted(
