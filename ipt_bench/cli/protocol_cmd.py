@@ -58,7 +58,8 @@ def protocol_command(
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
         return
-    title = f"{model or checkpoint} on {', '.join(datasets)}, {the_task.name}."
+    subset = f" (first {max_images} images of each)" if max_images else ""
+    title = f"{model or checkpoint} on {', '.join(datasets)}{subset}, {the_task.name}."
     text = sensitivity_markdown(rows, title, base)
     if out is not None:
         atomic_write_text(out, text)
