@@ -79,13 +79,13 @@ def locate_training_set(
 def check_training_data(
     data: str, data_root: str | os.PathLike[str] | None = None, *, role: str = ""
 ) -> None:
-    """Raise a one-line DatasetError unless the training data ``data`` (a named set, a catalog
-    name such as T91, or a folder) can be read."""
+    """Raise a one-line DatasetError unless the named training data ``data`` (a named set or a
+    catalog name such as T91) can be found; folder paths are left to the training node."""
     if is_named_training_set(data):
         locate_training_set(data, data_root, role=role)
         return
-    if Path(data).is_dir():
-        return
+    if Path(data).is_dir() or "/" in data or os.sep in data:
+        return  # a folder: read (or reported missing) by the training node itself
     from ipt_bench.data.catalog import resolve_dataset
 
     try:
