@@ -56,8 +56,8 @@ def test_bicubic_rgb_differs_from_the_legacy_pipeline_by_hundredths(data_root):
         task=task, dataset="Set5", model="bicubic-rgb", data_root=data_root, y_rounding="float"
     )
     rgb_round = evaluate(task=task, dataset="Set5", model="bicubic-rgb", data_root=data_root)
-    assert rgb_float.protocol["lr_source"] == "matlab_bicubic_rgb_uint8"
-    assert legacy.protocol["lr_source"] == "legacy_y_double"
+    assert rgb_float.protocol["lr_source"] == "matlab-bicubic"
+    assert legacy.protocol["lr_source"] == "legacy-y-double"
     assert 0.0 < rgb_float.psnr - legacy.psnr < 0.05
     assert -0.05 < rgb_round.psnr - legacy.psnr < 0.0
 

@@ -125,17 +125,20 @@ def test_crop_border() -> None:
 
 
 def test_protocol_row_and_validation() -> None:
+    defaults = {"y_formula": "bt601", "gray": "own", "ssim_variant": "valid"}
     assert MetricProtocol().as_row() == {
         "protocol": "custom",
         "channel": "y",
         "y_rounding": "round",
         "crop_border": 0,
+        **defaults,
     }
     assert MetricProtocol("rgb", "float", 4).as_row() == {
         "protocol": "custom",
         "channel": "rgb",
         "y_rounding": "float",
         "crop_border": 4,
+        **defaults,
     }
     with pytest.raises(ConfigError, match="channel"):
         MetricProtocol(channel="yuv")  # type: ignore[arg-type]
@@ -143,6 +146,8 @@ def test_protocol_row_and_validation() -> None:
         MetricProtocol(y_rounding="nearest")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="border"):
         MetricProtocol(border=-2)
+    with pytest.raises(ConfigError, match="gray cannot be 'mean'"):
+        MetricProtocol(gray="mean")
 
 
 def test_score_follows_the_protocol() -> None:
@@ -175,6 +180,13 @@ def test_score_gray_target_uses_its_single_channel() -> None:
 def test_score_rejects_non_uint8_and_mismatched_channels() -> None:
     target = np.zeros((16, 16), dtype=np.uint8)
     with pytest.raises(IptBenchError, match="uint8"):
-        score(target.astype(np.float32), target, MetricProtocol())
+        score(target.astype(np.int16), target, MetricProtocol())
+    with pytest.raises(IptBenchError, match="uint8 target"):
+        score(target, target.astype(np.float32), MetricProtocol())
+    # A float output (the unquantised input of the Input row) is scored as it is.
+    noisy = target.astype(np.float64) + 0.5
+    assert score(noisy, target, MetricProtocol(), ("psnr",))["psnr"] == pytest.approx(
+        10 * np.log10(255**2 / 0.25)
+    )
     with pytest.raises(IptBenchError, match="differs from target shape"):
         score(np.zeros((16, 16, 3), dtype=np.uint8), target, MetricProtocol())

@@ -72,7 +72,7 @@ def test_every_writer_writes_the_schema(spine_run, tmp_path, capsys):
 def test_a_third_metric_selected_by_the_suite_reaches_rows_tables_and_report(spine_run):
     rows = load_results(spine_run / "results").rows
     assert rows["gmsd"].notna().all() and (rows["gmsd"] >= 0).all()
-    assert set(rows["protocol"]) == {"custom"}
+    assert set(rows["protocol"]) == {"matlab@1"}
     # identity (the noisy input) has a worse, i.e. higher, GMSD at sigma 30 than bicubic at x2
     means = rows.groupby("task_kind")["gmsd"].mean()
     assert means["denoise"] > means["sr"] > 0

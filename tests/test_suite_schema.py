@@ -54,7 +54,8 @@ def test_a_valid_suite_loads_with_defaults(tmp_path):
     suite = load_suite(write(tmp_path, "tiny.yaml", VALID))
     assert [v.name for v in suite.variants] == ["ipt-tiny-scratch", "bicubic"]
     assert suite.seeds == (0,)
-    assert suite.metrics.y_rounding == "round"
+    assert suite.metrics.protocol == ("matlab",) and suite.metrics.y_rounding is None
+    assert [p.y_rounding for p in suite.metrics.protocols()] == ["round"]
 
 
 def test_a_bad_enum_names_file_line_field_and_allowed_values(tmp_path):
@@ -131,7 +132,9 @@ def test_extends_merges_and_the_child_wins(tmp_path):
     child_text = "extends: base.yaml\nname: child\nmetrics:\n  y_rounding: float\nseeds: [1, 2]\n"
     suite = load_suite(write(tmp_path, "child.yaml", child_text))
     assert suite.name == "child"
-    assert suite.metrics.channel == "y" and suite.metrics.y_rounding == "float"
+    (protocol,) = suite.metrics.protocols()
+    assert protocol.channel == "y" and protocol.y_rounding == "float"
+    assert protocol.name == "matlab+y_rounding=float"
     assert suite.seeds == (1, 2)
     assert [v.name for v in suite.variants] == ["ipt-tiny-scratch", "bicubic"]
 

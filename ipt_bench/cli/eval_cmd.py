@@ -28,6 +28,8 @@ class YRounding(str, Enum):
 
 class NoiseMode(str, Enum):
     legacy = "legacy"
+    legacy_bgr = "legacy-bgr"
+    legacy_rgb = "legacy-rgb"
     seeded = "seeded"
 
 
@@ -53,11 +55,22 @@ def eval_command(
     scale: int | None = typer.Option(None, help="SR scale (2, 3 or 4; default 2)."),
     sigma: float | None = typer.Option(None, help="Noise sigma on the 0-255 scale (denoise)."),
     task_idx: int | None = typer.Option(None, help="Head to use in a multi-task checkpoint."),
-    channel: Channel = typer.Option(Channel.y, help="Score on BT.601 Y or on RGB."),
-    y_rounding: YRounding = typer.Option(
-        YRounding.round, help="Round Y like MATLAB rgb2ycbcr, or keep float."
+    protocol: str = typer.Option(
+        "matlab", help="Protocol preset: ipt, matlab, basicsr, kair, restormer (`ipt-bench protocol --list`)."
     ),
-    noise_mode: NoiseMode = typer.Option(NoiseMode.legacy, help="legacy (KAIR protocol) or seeded noise."),
+    channel: Channel | None = typer.Option(None, help="Override: score on BT.601 Y or on RGB."),
+    y_rounding: YRounding | None = typer.Option(
+        None, help="Override: round Y like MATLAB rgb2ycbcr, or keep float."
+    ),
+    switch: list[str] = typer.Option(
+        None, "--switch", help="Override any protocol switch, e.g. --switch gray=replicate (repeatable)."
+    ),
+    noise_mode: NoiseMode | None = typer.Option(
+        None, help="Override: legacy-bgr (SwinIR), legacy-rgb (KAIR dncnn, Restormer) or seeded noise."
+    ),
+    noise_clip: bool | None = typer.Option(
+        None, "--noise-clip/--no-noise-clip", help="Override: clamp test noise."
+    ),
     seed: int = typer.Option(0, help="Seed for seeded noise and untrained network weights."),
     tiling: Tiling = typer.Option(
         Tiling.blend, help="Tiled inference: fast blend or the official stride-12."
@@ -86,6 +99,7 @@ def eval_command(
     """Score a model on a dataset: means of per-image metrics under a recorded protocol."""
     from ipt_bench.cli.option_checks import refuse_inapplicable
     from ipt_bench.core.errors import ConfigError
+    from ipt_bench.core.protocols import resolve_protocol
     from ipt_bench.core.tasks import Task
     from ipt_bench.eval.evaluate import evaluate
     from ipt_bench.eval.restorers import check_tile_batch
@@ -104,15 +118,21 @@ def eval_command(
         scale=(scale or 2) if task is TaskKind.sr else 1,
         sigma=sigma if task is TaskKind.denoise else None,
     )
+    overrides = _parse_switches(switch or [])
+    named = {
+        "channel": channel.value if channel else None,
+        "y_rounding": y_rounding.value if y_rounding else None,
+        "noise_mode": noise_mode.value if noise_mode else None,
+        "noise_clip": noise_clip,
+    }
+    overrides.update({k: v for k, v in named.items() if v is not None})
     spec = EvalSpec(
         task=the_task.name,
         dataset=dataset,
         model=model,
         checkpoint=str(checkpoint) if checkpoint is not None else None,
-        channel=channel.value,
-        y_rounding=y_rounding.value,
+        protocols=(resolve_protocol(protocol, overrides),),
         metrics=metrics,
-        noise_mode=noise_mode.value,
         noise_seed=seed,
         allow_partial=allow_partial,
         max_images=max_images,
@@ -124,11 +144,9 @@ def eval_command(
         model=spec.model,
         checkpoint=checkpoint,
         task_idx=task_idx,
-        channel=spec.channel,
-        y_rounding=spec.y_rounding,
+        protocol=spec.protocols[0],
         data_root=data_root,
         allow_partial=spec.allow_partial,
-        noise_mode=spec.noise_mode,
         seed=spec.noise_seed,
         tiling=tiling.value,
         tile_batch=check_tile_batch(tile_batch),
@@ -144,6 +162,19 @@ def eval_command(
         sys.stdout.write(json.dumps(result.summary()) + "\n")
         return
     _print_table(result)
+
+
+def _parse_switches(items: list[str]) -> dict[str, str]:
+    """``["gray=replicate", ...]`` as ``{switch: value}``; a malformed item is a ConfigError."""
+    from ipt_bench.core.errors import ConfigError
+
+    parsed = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise ConfigError(f"--switch {item!r} is not NAME=VALUE", "e.g. --switch gray=replicate")
+        parsed[name.strip()] = value.strip()
+    return parsed
 
 
 def _write_rows(spec, result, path: Path) -> None:

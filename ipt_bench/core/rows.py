@@ -45,19 +45,28 @@ IDENTITY_COLUMNS = (
 SECONDS = Column("seconds", "float64", "restoration + scoring time of the image")
 #: How the row was scored and degraded. ``protocol`` names the preset the switches come from.
 PROTOCOL_COLUMNS = (
-    Column("protocol", "object", "named scoring protocol ('custom': switches set one by one)"),
+    Column("protocol", "object", "preset@version the switches come from, then overridden switches"),
     Column("channel", "object", "y (BT.601 luma) or rgb"),
+    Column("y_formula", "object", "bt601, bt601-f32 (BasicSR) or ipt (official IPT weights)"),
     Column("y_rounding", "object", "round (MATLAB uint8 rgb2ycbcr) or float"),
+    Column("gray", "object", "gray targets: own (single channel) or replicate (to RGB)"),
     Column("crop_border", "int64", "pixels dropped from every side before scoring"),
+    Column("ssim_variant", "object", "SSIM variant: valid or valid-downsample (MATLAB ssim_index.m)"),
     Column("lr_source", "object", "how the SR input was made"),
-    Column("noise_mode", "object", "how test noise was drawn ('' when not denoising)"),
+    Column("noise_mode", "object", "legacy-bgr, legacy-rgb or seeded ('' when not denoising)"),
+    Column("noise_clip", "bool", "test noise clamped to [0, 255]"),
+    Column("noise_round", "bool", "noisy input rounded to integers"),
+    Column("input", "object", "what the row's input is (networks see it; the Input row scores it)"),
 )
 IMAGE_SET_COLUMNS = (
     Column("partial", "bool", "the test set had missing images (--allow-partial)"),
     Column("subset", "object", "'first N of M' when only some images were scored"),
     Column("verified", "object", "how the test files were checked before scoring ('manifest', skipped, '')"),
 )
-RUN_COLUMNS = (Column("profile", "object", "training profile"),)
+RUN_COLUMNS = (
+    Column("profile", "object", "training profile"),
+    Column("train_data", "object", "what the model was trained on ('' for untrained baselines)"),
+)
 #: Factors that tell apart results of one variant; tables name them in the row label when they vary.
 ABLATION_COLUMNS = (
     Column("train_sigmas", "object", "noise levels the denoiser was fine-tuned on", label="train σ"),
@@ -136,6 +145,7 @@ class ResultRow:
     suite: str = ""
     seed: int = 0
     profile: str = ""
+    train_data: str = ""
     ablation: Mapping[str, Any] = field(default_factory=dict)
     cell_key: str = ""
 
@@ -171,6 +181,7 @@ class ResultRow:
             "subset": self.subset,
             "verified": self.verified,
             "profile": self.profile,
+            "train_data": self.train_data,
             **{name: self.ablation.get(name) for name in ABLATION_NAMES},
             "cell_key": self.cell_key,
         }

@@ -61,7 +61,10 @@ def image_paths(data: str | Path, data_root: str | Path | None = None) -> list[P
             )
         return paths
     from ipt_bench.data.catalog import resolve_dataset
+    from ipt_bench.data.training_sets import is_named_training_set, locate_training_set
 
+    if is_named_training_set(str(data)):
+        return image_paths(locate_training_set(str(data), data_root), data_root)
     resolved = resolve_dataset(str(data), data_root)
     return sorted(Path(item.clean_path) for item in resolved.items)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ipt_bench.core.errors import ConfigError
+from ipt_bench.core.protocols import DEFAULT_PRESET, Protocol, resolve_protocol, row_switches
 from ipt_bench.core.rows import PROTOCOL_NAMES
 from ipt_bench.core.tasks import Task
 from ipt_bench.data.catalog import resolve_dataset
@@ -22,7 +23,7 @@ from ipt_bench.data.content import check_file_names, verify_before_scoring
 from ipt_bench.data.image_header import header_size
 from ipt_bench.data.images import write_png
 from ipt_bench.data.noise import NoiseProtocol
-from ipt_bench.data.pairs import lr_source, make_test_pair
+from ipt_bench.data.pairs import input_description, lr_source, make_test_pair
 from ipt_bench.eval.baseline_bicubic import legacy_y_bicubic
 from ipt_bench.eval.outputs import save_crops
 from ipt_bench.metrics.protocol import MetricProtocol, score, score_planes
@@ -87,14 +88,30 @@ def evaluate(
     *,
     task: Task,
     dataset: str,
+    protocol: str | Protocol = DEFAULT_PRESET,
+    channel: str | None = None,
+    y_rounding: str | None = None,
+    noise_mode: str | None = None,
+    **options,
+) -> EvalResult:
+    """Evaluate under one protocol: the preset ``protocol`` (a name or a :class:`Protocol`) with
+    the single switches ``channel``, ``y_rounding``, ``noise_mode`` overriding it when given.
+    ``options`` are those of :func:`evaluate_protocols`."""
+    base = resolve_protocol(protocol) if isinstance(protocol, str) else protocol
+    chosen = base.with_overrides({"channel": channel, "y_rounding": y_rounding, "noise_mode": noise_mode})
+    return evaluate_protocols(task=task, dataset=dataset, protocols=(chosen,), **options)[0]
+
+
+def evaluate_protocols(
+    *,
+    task: Task,
+    dataset: str,
+    protocols: Sequence[Protocol],
     model: str | None = None,
     checkpoint: Path | None = None,
     task_idx: int | None = None,
-    channel: str = "y",
-    y_rounding: str = "round",
     data_root: Path | None = None,
     allow_partial: bool = False,
-    noise_mode: str = "legacy",
     seed: int = 0,
     tiling: str = "blend",
     tile_batch: int | str = "auto",
@@ -106,10 +123,12 @@ def evaluate(
     crops_dir: Path | None = None,
     on_image: Callable[[dict], None] | None = None,
     no_verify: bool = False,
-) -> EvalResult:
+) -> list[EvalResult]:
     """Evaluate ``model`` (a variant name, ``bicubic``, ``bicubic-rgb``, ``identity``) or a
     ``checkpoint`` on every image of ``dataset`` for ``task`` (or on its first ``max_images``
-    images in sorted order, which the protocol records as a subset).
+    images in sorted order, which the rows record as a subset), scored under each of
+    ``protocols``: one :class:`EvalResult` per protocol, in order. Protocols that degrade the
+    input alike (noise and LR switches) share one restoration of every image.
 
     ``tile_batch`` is "auto" (sized from ``memory_budget`` bytes, by default a share of the
     available memory) or a number of tiles per forward. Before an image is restored, its
@@ -117,9 +136,12 @@ def evaluate(
     decoded); if not, a ConfigError says by how much. A named dataset is checked against its
     manifest first unless ``no_verify`` (recorded in the protocol's ``verified``).
     ``metrics`` are registered metric names; ``crops_dir`` (an eval node's folder) receives small
-    crops of every image (:mod:`ipt_bench.eval.outputs`), ``save_images`` the full outputs.
+    crops of every image (:mod:`ipt_bench.eval.outputs`, first protocol), ``save_images`` the
+    full outputs.
     """
     metrics = check_metric_names(metrics)
+    if not protocols:
+        raise ConfigError("no scoring protocol given", "name at least one preset, e.g. ipt")
     if (model is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model and --checkpoint", "e.g. --model bicubic")
     resolved = resolve_dataset(dataset, data_root, allow_partial=allow_partial)
@@ -130,25 +152,11 @@ def evaluate(
         if max_images < 1:
             raise ConfigError(f"max_images must be at least 1, got {max_images}", "drop it for every image")
         resolved = dataclasses.replace(resolved, items=resolved.items[:max_images])
-    border = task.scale if task.kind == "sr" else 0
-    metric = MetricProtocol(channel=channel, y_rounding=y_rounding, border=border)
-    noise = NoiseProtocol(mode=noise_mode, seed=seed)
     legacy = model == LEGACY_BICUBIC
     if legacy and task.kind != "sr":
         raise ConfigError(
             "--model bicubic is the super-resolution baseline", "use --model identity for this task"
         )
-    protocol = {
-        **metric.as_row(),
-        "lr_source": "legacy_y_double" if legacy else lr_source(task),
-        "noise_mode": noise.describe() if task.kind == "denoise" else "",
-        "partial": bool(partial),
-        "subset": f"first {len(resolved.items)} of {n_found}" if max_images is not None else "",
-        "tiling": "" if legacy else tiling,
-        "verified": verified,
-    }
-    if legacy:
-        protocol.update(channel="y", y_rounding="round")
     restorer = (
         None
         if legacy
@@ -164,33 +172,107 @@ def evaluate(
             memory_budget=memory_budget,
         )
     )
-    result = EvalResult(
-        model=model or str(checkpoint), task=task, dataset=resolved.name, protocol=protocol, metrics=metrics
-    )
-    for item in resolved.items:
-        for path in (item.clean_path, *item.degraded_paths.values()):  # before anything is decoded
-            width, height = header_size(path)
-            _check_scoring_memory(item.name, (height, width, 3), protocol["channel"], memory_budget)
-        pair = make_test_pair(resolved.name, item, task, noise)
-        start = time.perf_counter()
-        if restorer is None:
-            output, values = _legacy_bicubic(pair.target, task.scale, metrics)
-        else:
+    image_set = {
+        "partial": bool(partial),
+        "subset": f"first {len(resolved.items)} of {n_found}" if max_images is not None else "",
+        "tiling": "" if legacy or model in UNTILED else tiling,
+        "verified": verified,
+    }
+    results = [
+        EvalResult(
+            model=model or str(checkpoint),
+            task=task,
+            dataset=resolved.name,
+            protocol=_protocol_record(p, task, legacy, seed, image_set),
+            metrics=metrics,
+        )
+        for p in protocols
+    ]
+    groups: dict[tuple, list[int]] = {}
+    for index, p in enumerate(protocols):
+        groups.setdefault(_degradation_key(p, task), []).append(index)
+    for members in groups.values():
+        first = protocols[members[0]]
+        noise = NoiseProtocol.from_protocol(first, seed)
+        sr_source = "matlab-bicubic" if legacy else first.lr_source
+        for item in resolved.items:
+            for path in (item.clean_path, *item.degraded_paths.values()):  # before anything is decoded
+                width, height = header_size(path)
+                _check_scoring_memory(item.name, (height, width, 3), first.channel, memory_budget)
+            pair = make_test_pair(resolved.name, item, task, noise, sr_source)
+            start = time.perf_counter()
             try:
-                output = restorer(pair.degraded)
+                output = None if restorer is None else restorer(pair.degraded)
             except NonFiniteOutput as exc:
                 raise NonFiniteOutput(exc.model, f"{pair.name} of {resolved.name}") from None
-            values = score(match_channels(output, pair.target), pair.target, metric, metrics)
-        row = {"image": pair.name, **values, "seconds": time.perf_counter() - start}
-        result.rows.append(row)
-        if save_images is not None and restorer is not None:
-            write_png(Path(save_images) / f"{pair.name}.png", output)
-        if crops_dir is not None:
-            scored = output if restorer is None else match_channels(output, pair.target)
-            result.saved += save_crops(Path(crops_dir), pair, scored)
-        if on_image is not None:
-            on_image(row)
-    return result
+            restored = time.perf_counter() - start
+            for n, index in enumerate(members):
+                result, began = results[index], time.perf_counter()
+                if output is None:
+                    kept, values = _legacy_bicubic(pair.target, task.scale, metrics)
+                else:
+                    kept = _scored_output(output, pair.target, protocols[index])
+                    scoring = MetricProtocol.from_protocol(protocols[index], task.scale)
+                    values = score(kept, pair.target, scoring, metrics)
+                seconds = time.perf_counter() - began + (restored if n == 0 else 0.0)
+                row = {"image": pair.name, **values, "seconds": seconds}
+                result.rows.append(row)
+                if index == 0:
+                    _save(pair, output, kept, save_images, crops_dir, result)
+                    if on_image is not None:
+                        on_image(row)
+    return results
+
+
+#: Restorers that never tile (their rows record no tiling).
+UNTILED = ("bicubic-rgb", "identity")
+
+
+def _degradation_key(protocol: Protocol, task: Task) -> tuple:
+    if task.kind == "sr":
+        return (protocol.lr_source,)
+    if task.kind == "denoise":
+        return (protocol.noise_mode, protocol.noise_clip, protocol.noise_round)
+    return ()
+
+
+def _protocol_record(protocol: Protocol, task: Task, legacy: bool, seed: int, image_set: dict) -> dict:
+    """The row protocol of ``protocol`` (every switch), plus the image set and tiling."""
+    if legacy:  # the Y-only bicubic pipeline scores rounded BT.601 Y, gray as its own Y
+        return {
+            **row_switches(
+                resolve_protocol("matlab"),
+                border=task.scale,
+                denoise=False,
+                lr_source="legacy-y-double",
+                input_text="Y plane, not quantised (legacy Y pipeline)",
+            ),
+            **image_set,
+        }
+    noise = NoiseProtocol.from_protocol(protocol, seed)
+    switches = row_switches(
+        protocol,
+        border=protocol.border_for(task.scale),
+        denoise=task.kind == "denoise",
+        lr_source=lr_source(task, protocol.lr_source),
+        input_text=input_description(task, noise, protocol.lr_source),
+    )
+    return {**switches, **image_set}
+
+
+def _scored_output(output: np.ndarray, target: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """The output as the protocol scores it: gray targets under ``gray="own"`` on one channel."""
+    return match_channels(output, target) if protocol.gray == "own" else output
+
+
+def _save(pair, output, kept, save_images: Path | None, crops_dir: Path | None, result: EvalResult) -> None:
+    from ipt_bench.eval.restorers import to_uint8
+
+    if save_images is not None and output is not None:
+        write_png(Path(save_images) / f"{pair.name}.png", to_uint8(output))
+    if crops_dir is not None:
+        shown = kept if kept.dtype == np.uint8 else to_uint8(kept)
+        result.saved += save_crops(Path(crops_dir), pair, shown)
 
 
 def make_restorer(
@@ -237,9 +319,13 @@ def _check_scoring_memory(name: str, shape: tuple[int, ...], channel: str, budge
 
 
 def match_channels(output: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Gray targets are scored on one channel: the rounded mean of the output's channels."""
+    """Gray targets are scored on one channel: the mean of the output's channels, rounded to
+    uint8 for a quantised output (a float output, the Input row's, stays float)."""
     if target.ndim == 2 and output.ndim == 3:
-        return np.clip(np.rint(output.astype(np.float64).mean(axis=2)), 0, 255).astype(np.uint8)
+        mean = output.astype(np.float64).mean(axis=2)
+        if output.dtype != np.uint8:
+            return mean
+        return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
     return output
 
 

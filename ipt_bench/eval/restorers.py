@@ -1,7 +1,8 @@
 """Restorers: what evaluation runs on each degraded image (a network, bicubic, or identity).
 
 A restorer maps a float32 HxWx3 image in [0, 1] to the uint8 HxWx3 restored image,
-quantised like the official code (clamp to [0, 255], round) before scoring.
+quantised like the official code (clamp to [0, 255], round) before scoring; only the identity
+restorer returns its input unquantised (float, 0-255), so the Input row scores what networks see.
 """
 
 from __future__ import annotations
@@ -46,12 +47,13 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 
 @dataclass
 class IdentityRestorer:
-    """Returns the degraded input: the "Input" row of denoising and deraining tables."""
+    """Returns the degraded input exactly as networks receive it (float, 0-255 scale, neither
+    clipped nor rounded unless the protocol's degradation did so): the "Input" row."""
 
     name: str = "identity"
 
     def __call__(self, degraded: np.ndarray) -> np.ndarray:
-        return to_uint8(degraded.astype(np.float64) * 255.0)
+        return degraded.astype(np.float64) * 255.0
 
 
 @dataclass

@@ -8,9 +8,10 @@ which stay in the plan (so relabelling a variant never re-runs its evaluations).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ipt_bench.core.protocols import Protocol, resolve_protocol
 from ipt_bench.core.rows import ResultRow
 from ipt_bench.core.tasks import Task
 from ipt_bench.metrics.registry import DEFAULT_METRICS
@@ -29,10 +30,9 @@ class EvalSpec:
     model: str | None = None
     checkpoint: str | None = None
     trained: bool = False
-    channel: str = "y"
-    y_rounding: str = "round"
+    #: Every protocol the restored images are scored under (one restoration per degradation).
+    protocols: tuple[Protocol, ...] = field(default_factory=lambda: (resolve_protocol(),))
     metrics: tuple[str, ...] = DEFAULT_METRICS
-    noise_mode: str = "legacy"
     noise_seed: int = 0
     allow_partial: bool = False
     max_images: int | None = None
@@ -44,6 +44,8 @@ class EvalSpec:
     # Row context: recorded in every row, not used to compute it.
     suite: str = ""
     profile: str = ""
+    #: What the evaluated model was trained on (recorded in every row).
+    train_data: str = ""
     seed: int = 0
     train_sigmas: str | None = None
     contrastive_weight: float | None = None
@@ -58,12 +60,15 @@ class EvalSpec:
         """A JSON-ready dict (inverse: :meth:`from_json`)."""
         data = dataclasses.asdict(self)
         data["metrics"] = list(self.metrics)
+        data["protocols"] = [p.to_json() for p in self.protocols]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvalSpec:
         """Rebuild a spec from :meth:`to_json` output."""
-        return cls(**{**data, "metrics": tuple(data.get("metrics", DEFAULT_METRICS))})
+        stored = data.get("protocols") or [resolve_protocol().to_json()]
+        protocols = tuple(Protocol.from_json(p) for p in stored)
+        return cls(**{**data, "metrics": tuple(data.get("metrics", DEFAULT_METRICS)), "protocols": protocols})
 
 
 def result_rows(spec: EvalSpec, result: EvalResult, *, variant: str, cell_key: str = "") -> list[ResultRow]:
@@ -88,6 +93,7 @@ def result_rows(spec: EvalSpec, result: EvalResult, *, variant: str, cell_key: s
             subset=str(protocol.get("subset", "")),
             verified=str(protocol.get("verified", "")),
             profile=spec.profile,
+            train_data=spec.train_data,
             ablation={
                 "train_sigmas": spec.train_sigmas,
                 "contrastive_weight": spec.contrastive_weight,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import correlate1d
+from scipy.ndimage import correlate1d, uniform_filter
 
 from ipt_bench.core.errors import IptBenchError
 
@@ -34,8 +34,13 @@ def crop_border(img: np.ndarray, n: int) -> np.ndarray:
 
 
 def psnr(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> float:
-    """Peak signal-to-noise ratio in dB over all pixels (``inf`` for identical images)."""
+    """Peak signal-to-noise ratio in dB over all pixels (``inf`` for identical images).
+
+    Two float32 images are compared in float32 (BasicSR's arithmetic on its float32 Y; the
+    logarithm stays float64, as in BasicSR under NumPy 1.x); anything else in float64."""
     x, y = _pair_float64(a, b, "psnr")
+    if np.asarray(a).dtype == np.float32 and np.asarray(b).dtype == np.float32:
+        x, y = np.asarray(a), np.asarray(b)
     mse = float(np.mean((x - y) ** 2))
     if mse == 0.0:
         return float("inf")
@@ -92,3 +97,16 @@ def _ssim_plane(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
     numerator = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
     denominator = (mu_xx + mu_yy + c1) * ((xx - mu_xx) + (yy - mu_yy) + c2)
     return float(np.mean(numerator / denominator))
+
+
+def matlab_ssim_downsample(img: np.ndarray) -> np.ndarray:
+    """MATLAB ``ssim_index.m``'s pre-step: ``f = max(1, round(min(H, W) / 256))``; if ``f > 1``, an
+    ``f x f`` average filter (``imfilter(..., 'symmetric', 'same')``) then every ``f``-th pixel."""
+    plane = np.asarray(img, dtype=np.float64)
+    f = max(1, int(np.floor(min(plane.shape[:2]) / 256 + 0.5)))
+    if f == 1:
+        return plane
+    # MATLAB centres an even kernel at index f/2 (1-based): scipy needs origin -1 for that.
+    origin = -1 if f % 2 == 0 else 0
+    filtered = uniform_filter(plane, size=f, mode="reflect", origin=origin, axes=(0, 1))
+    return filtered[::f, ::f]

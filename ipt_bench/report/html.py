@@ -139,8 +139,16 @@ def _comparisons(comparisons: list[PairedComparison]) -> list[dict]:
     return records
 
 
+def _primary_protocol(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the suite's first preset (evaluations write it first): figures draw one protocol,
+    never a mean across protocols."""
+    if rows.empty:
+        return rows
+    return rows[rows["protocol"] == rows["protocol"].iloc[0]]
+
+
 def _figures(results: Results, plot_dir: Path, kind: ReportKind) -> list[dict]:
-    rows = results.rows
+    rows = _primary_protocol(results.rows)
     wanted = set(kind.figures)
     drawn: list[tuple[str, list[Path]]] = []
     if not rows.empty:

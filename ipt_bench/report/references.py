@@ -1,7 +1,9 @@
 """Published reference numbers (IPT paper tables, baselines, re-runs of official checkpoints).
 
-The numbers live in the package data file ``references.csv``, one value per row with its source
-and a verification status, so report tables never contain hand-typed numbers.
+The numbers live in the package data file ``references.csv``, one value per row with its source,
+a verification status, the protocol it was measured under (a preset name, optionally with
+overridden switches: ``ipt``, ``kair``, ``ipt+channel=rgb``) and the image set (``full``, or what
+subset), so report tables never contain hand-typed numbers and compare only like with like.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from importlib import resources
 import pandas as pd
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.protocols import PRESETS
 
 REFERENCE_COLUMNS = (
     "table",
@@ -22,6 +25,8 @@ REFERENCE_COLUMNS = (
     "metric",
     "value",
     "channel",
+    "protocol",
+    "image_set",
     "contrastive_weight",
     "data_fraction",
     "source",
@@ -67,6 +72,11 @@ def load_references() -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column].replace("", float("nan")), errors="raise").astype(float)
     frame["scale"] = frame["scale"].astype(int)
     frame["task_kind"] = frame["task"].str.replace(r"_.*$", "", regex=True)
+    unknown = sorted({p for p in frame["protocol"] if p.partition("+")[0] not in PRESETS})
+    if unknown:
+        raise IptBenchError(
+            f"references.csv names unknown protocol presets {unknown}", f"use one of {', '.join(PRESETS)}"
+        )
     return frame[[*REFERENCE_COLUMNS, "task_kind"]]
 
 

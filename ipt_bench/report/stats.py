@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.rows import PROTOCOL_NAMES
 from ipt_bench.report.model_keys import (
     ModelKey,
     comparable,
@@ -49,11 +50,7 @@ CELL_COLUMNS = [
     "dataset",
     "scale",
     "sigma",
-    "channel",
-    "y_rounding",
-    "crop_border",
-    "lr_source",
-    "noise_mode",
+    *PROTOCOL_NAMES,
 ]
 
 

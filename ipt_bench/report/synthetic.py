@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ipt_bench.core.atomic import atomic_path, atomic_write_text
-from ipt_bench.core.rows import CUSTOM_PROTOCOL, DEFAULT_METRICS, ResultRow, rows_frame
+from ipt_bench.core.protocols import resolve_protocol, row_switches
+from ipt_bench.core.rows import DEFAULT_METRICS, ResultRow, rows_frame
 
 SUITE_YAML = """name: synthetic
 profile: smoke
@@ -59,14 +60,13 @@ def synthetic_rows(
                             image=f"img_{index:03d}",
                             metrics={"psnr": psnr, "ssim": min(0.99, 0.6 + psnr / 100)},
                             seconds=0.01 * (index + 1),
-                            protocol={
-                                "protocol": CUSTOM_PROTOCOL,
-                                "channel": "y",
-                                "y_rounding": "round",
-                                "crop_border": crop,
-                                "lr_source": "matlab" if kind == "sr" else "",
-                                "noise_mode": "seeded" if kind == "denoise" else "",
-                            },
+                            protocol=row_switches(
+                                resolve_protocol("matlab", {"noise_mode": "seeded"}),
+                                border=crop,
+                                denoise=kind == "denoise",
+                                lr_source="matlab-bicubic" if kind == "sr" else "",
+                                input_text="synthetic",
+                            ),
                             partial=dataset == "Rain100L",
                             profile="smoke",
                             ablation={

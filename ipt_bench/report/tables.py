@@ -16,6 +16,7 @@ from scipy import stats
 
 from ipt_bench.core.atomic import atomic_write_text
 from ipt_bench.core.errors import IptBenchError
+from ipt_bench.core.protocols import differing_switches, protocol_key
 from ipt_bench.core.rows import ABLATION_COLUMNS, cell_columns, metric_columns
 from ipt_bench.metrics.registry import metric_digits, metric_label
 from ipt_bench.report.csv_safety import safe_csv
@@ -25,7 +26,8 @@ CELL_COLUMNS = cell_columns()
 # Factors that tell apart cells of one variant; shown in the row label when they vary.
 ABLATION_FACTORS = {c.name: c.label for c in ABLATION_COLUMNS}
 DATASET_ORDER = ("Set5", "Set14", "B100", "Urban100", "CBSD68", "BSD68", "Rain100L")
-INDEX_NAMES = ["source", "method", "profile", "channel"]
+INDEX_NAMES = ["source", "method", "profile", "protocol", "channel"]
+FULL_SET = "full"
 MISSING = "–"
 TITLES = {"sr": "Super-resolution", "denoise": "Color denoising", "derain": "Deraining"}
 
@@ -151,7 +153,9 @@ def paper_table(
     """Rows = methods, columns = (setting, dataset, metric) like the paper, deltas vs ``baseline``.
 
     ``baseline`` is ``(reference table, method)``, e.g. ``("table1_sr", "IPT")``; a delta is only
-    computed where the baseline number uses the same channel as the row.
+    computed between like and like: the same protocol (preset and every switch) and full image
+    sets on both sides. Otherwise the Δ cell says why not (``subset 5/14``, ``matlab@1 row vs
+    ipt reference (y_formula, y_rounding differ)``).
     """
     tables = tables if tables is not None else reference_tables(kind)
     baseline = baseline if baseline is not None else DEFAULT_BASELINE[kind]
@@ -166,11 +170,10 @@ def paper_table(
         reported = reported[[c in cols for c in zip(reported["setting"], reported["dataset"], strict=True)]]
     entries = pd.concat([reported, measured], ignore_index=True)
     base = reported[(reported["table"] == baseline[0]) & (reported["method"] == baseline[1])]
-    base = base.set_index(["setting", "dataset", "metric", "channel"])["value"]
-    keys = pd.MultiIndex.from_frame(entries[["setting", "dataset", "metric", "channel"]])
-    entries["delta"] = entries["value"].to_numpy() - base.reindex(keys).to_numpy()
+    entries["delta"], entries["why"] = _like_with_like_deltas(entries, base)
     values, ci, delta = (_pivot(entries, field) for field in ("value", "ci", "delta"))
-    display = _display(values, ci, delta, _pivot(entries, "unconfirmed"), metrics)
+    why = _pivot(entries, "why", text=True)
+    display = _display(values, ci, delta, _pivot(entries, "unconfirmed"), metrics, why)
     return PaperTable(
         title=f"{TITLES.get(kind, kind)}: {', '.join(metric_label(m) for m in metrics)}",
         caption=protocol_caption(summary[summary["task_kind"] == kind], baseline),
@@ -190,10 +193,14 @@ def protocol_caption(summary: pd.DataFrame, baseline: tuple[str, str]) -> str:
             return "/".join(str(v) for v in sorted(summary[column].dropna().astype(str).unique())) or "n/a"
 
         parts.append(
-            f"Measured: channel {values('channel')}, Y rounding {values('y_rounding')}, "
+            f"Measured: protocol {values('protocol')}, channel {values('channel')}, "
+            f"Y {values('y_formula')} {values('y_rounding')}, gray {values('gray')}, "
             f"border crop {values('crop_border')} px, LR source {values('lr_source')}, "
             f"noise mode {values('noise_mode')}, profile {values('profile')}"
         )
+        inputs = sorted(summary.loc[summary["variant"] == "identity", "input"].dropna().astype(str).unique())
+        if inputs:
+            parts.append(f"identity rows score the network input itself: {'; '.join(inputs)}")
         partial = sorted(summary.loc[summary["partial"].astype(bool), "dataset"].unique())
         parts.append(f"partial datasets: {', '.join(partial)}" if partial else "all datasets complete")
         subsets = sorted(
@@ -204,7 +211,8 @@ def protocol_caption(summary: pd.DataFrame, baseline: tuple[str, str]) -> str:
         parts.append("measured cells: mean over images per seed, then mean ± 95% t-interval over seeds")
     parts.append(
         f"Reported: published numbers from references.csv († = unconfirmed); "
-        f"Δ = row minus {baseline[1]} ({baseline[0]}), same channel only"
+        f"Δ = row minus {baseline[1]} ({baseline[0]}), only under the same protocol on full image "
+        f"sets (otherwise the Δ cell says why)"
     )
     return "; ".join(parts) + "."
 
@@ -221,7 +229,9 @@ def _measured_entries(summary: pd.DataFrame, metrics: tuple[str, ...]) -> pd.Dat
                     "source": "measured",
                     "method": labels,
                     "profile": summary["profile"].astype(str),
+                    "protocol": summary["protocol"].astype(str),
                     "channel": summary["channel"].astype(str),
+                    "image_set": [_image_set(row) for row in summary.itertuples()],
                     "table": "measured",
                     "setting": [
                         setting_label(k, s, g)
@@ -253,7 +263,9 @@ def _reported_entries(
             "source": "reported (" + refs["table"] + ")",
             "method": refs["method"],
             "profile": "paper",
+            "protocol": refs["protocol"],
             "channel": refs["channel"],
+            "image_set": refs["image_set"],
             "table": refs["table"],
             "setting": [setting_label(kind, s, g) for s, g in zip(refs["scale"], refs["sigma"], strict=True)],
             "dataset": refs["dataset"],
@@ -263,6 +275,41 @@ def _reported_entries(
             "unconfirmed": (refs["status"] == "unconfirmed").astype(float),
         }
     )
+
+
+def _image_set(row) -> str:
+    """``full``, ``subset 5/14`` (first N of M scored) or ``partial set (N images)``."""
+    if row.subset:
+        numbers = [int(t) for t in str(row.subset).split() if t.isdigit()]
+        return f"subset {numbers[0]}/{numbers[1]}" if len(numbers) == 2 else f"subset ({row.subset})"
+    if bool(row.partial):
+        return f"partial set ({int(row.n_images)} images)"
+    return FULL_SET
+
+
+def _like_with_like_deltas(entries: pd.DataFrame, base: pd.DataFrame) -> tuple[list[float], list[str]]:
+    """Per entry: value minus the baseline's under the same protocol on full image sets (NaN
+    otherwise), and why there is no Δ where a baseline number exists ('' when there is one)."""
+    by_cell: dict[tuple, list] = {}
+    for ref in base.itertuples():
+        by_cell.setdefault((ref.setting, ref.dataset, ref.metric), []).append(ref)
+    deltas, reasons = [], []
+    for entry in entries.itertuples():
+        refs = by_cell.get((entry.setting, entry.dataset, entry.metric), [])
+        key = protocol_key(entry.protocol)
+        same = [r for r in refs if protocol_key(r.protocol) == key]
+        delta, why = float("nan"), ""
+        if same and entry.image_set == FULL_SET and same[0].image_set == FULL_SET:
+            delta = float(entry.value - same[0].value)
+        elif same:
+            why = entry.image_set if entry.image_set != FULL_SET else f"reference on {same[0].image_set} set"
+        elif refs:
+            other = refs[0].protocol
+            differ = ", ".join(differing_switches(key, other)[:3])
+            why = f"{entry.protocol} row vs {other} reference ({differ} differ)"
+        deltas.append(delta)
+        reasons.append(why)
+    return deltas, reasons
 
 
 def _method_labels(summary: pd.DataFrame) -> list[str]:
@@ -285,7 +332,7 @@ def _sort_key(column: tuple[str, str, str]) -> tuple:
     return (int(digits) if digits else 0, setting, rank, dataset, metric)
 
 
-def _pivot(entries: pd.DataFrame, field: str) -> pd.DataFrame:
+def _pivot(entries: pd.DataFrame, field: str, text: bool = False) -> pd.DataFrame:
     wide = entries.pivot_table(
         index=INDEX_NAMES,
         columns=["setting", "dataset", "metric"],
@@ -296,10 +343,11 @@ def _pivot(entries: pd.DataFrame, field: str) -> pd.DataFrame:
     )
     order = list(dict.fromkeys(map(tuple, entries[INDEX_NAMES].to_numpy())))
     columns = sorted({tuple(c) for c in entries[["setting", "dataset", "metric"]].to_numpy()}, key=_sort_key)
-    return wide.reindex(
+    wide = wide.reindex(
         index=pd.MultiIndex.from_tuples(order, names=INDEX_NAMES),
         columns=pd.MultiIndex.from_tuples(columns, names=["setting", "dataset", "metric"]),
-    ).astype(float)
+    )
+    return wide.fillna("") if text else wide.astype(float)
 
 
 def _display(
@@ -308,6 +356,7 @@ def _display(
     delta: pd.DataFrame,
     unconfirmed: pd.DataFrame,
     metrics: tuple[str, ...],
+    why: pd.DataFrame,
 ) -> pd.DataFrame:
     columns = {}
     for setting, dataset, metric in values.columns:
@@ -324,7 +373,8 @@ def _display(
             text.append(cell + ("†" if flag == 1.0 else ""))
         columns[(setting, dataset, label)] = text
         columns[(setting, dataset, f"Δ {label}")] = [
-            f"{d:+.{digits}f}" if np.isfinite(d) else MISSING for d in delta[col]
+            f"{d:+.{digits}f}" if np.isfinite(d) else (f"no Δ: {w}" if w else MISSING)
+            for d, w in zip(delta[col], why[col], strict=True)
         ]
     frame = pd.DataFrame(columns, index=values.index)
     frame.columns.names = ["setting", "dataset", "metric"]

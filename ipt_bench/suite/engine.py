@@ -53,6 +53,19 @@ class RunSummary:
         return all(self.status.get(n.key) in ("done", "cached") for n in self.plan)
 
 
+def _check_training_data(plan: Plan, data_root: str | Path | None) -> None:
+    """Refuse, in one line, a plan whose training data is missing (before anything runs)."""
+    from ipt_bench.data.training_sets import check_training_data
+
+    seen = set()
+    for node in plan:
+        if node.kind in ("pretrain", "finetune") and node.spec.get("data") not in seen:
+            data = str(node.spec.get("data"))
+            seen.add(data)
+            stage = "pre-training" if node.kind == "pretrain" else "fine-tuning"
+            check_training_data(data, data_root, role=f"{stage} (profile {plan.profile})")
+
+
 def run_suite(
     suite_path: str | Path,
     *,
@@ -87,6 +100,7 @@ def run_suite(
     summary.profile_reason = choice.reason
     threads = threads or default_threads()
     if dry_run:
+        _check_training_data(plan, data_root)
         from ipt_bench.suite.costs import CPU_FLOPS_PER_CORE, GPU_FLOPS, plan_cost
 
         cached = {n.key for n in plan if store.is_done(n.key)}
@@ -100,6 +114,7 @@ def run_suite(
         raise ConfigError(f"--threads {threads} must be at least 1", "e.g. --threads 2, or leave it out")
     if plan.profile == "paper" and gpu_check and gpu_count() == 0:
         raise _paper_refusal(suite_path, suite, origins, store, plan, allow_partial, threads)
+    _check_training_data(plan, data_root)
     options = RunOptions(  # absolute paths: cluster jobs may start in another folder
         out=str(store.root.resolve()),
         data_root=str(Path(data_root).resolve()) if data_root else None,

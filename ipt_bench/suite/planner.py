@@ -183,6 +183,13 @@ def train_spec_json(**fields: Any) -> dict[str, Any]:
     return full.to_json()
 
 
+def _train_data_label(plan: Plan, pre_key: str | None, finetune_data: str) -> str:
+    """What a fine-tuned model was trained on, for its rows: ``pretrain T91, finetune T91``."""
+    if pre_key is None:
+        return f"finetune {finetune_data}"
+    return f"pretrain {plan.nodes[pre_key].spec['data']}, finetune {finetune_data}"
+
+
 def _variant_overrides(entry: VariantEntry) -> tuple[tuple[str, Any], ...]:
     """The entry's registry overrides as ``TrainSpec.variant_overrides`` (sorted, so keys are stable)."""
     return tuple(sorted(entry.overrides.items()))
@@ -291,8 +298,7 @@ class _Context:
             "contrastive_weight": entry.contrastive_weight,
             "variant_overrides": _variant_overrides(entry),
         }
-        if self.suite.train_data.pretrain:
-            fields["data"] = self.suite.train_data.pretrain
+        fields["data"] = self.suite.train_data.pretrain or self.cost.train_data["pretrain"]
         spec = train_spec_json(**fields)
         cost = (spec["steps"] or 0) * self.cost.step_seconds
         return self.plan._add("pretrain", f"pretrain {entry.display} seed{seed}", spec, (), cost)
@@ -317,8 +323,7 @@ class _Context:
             "seed": seed,
             "variant_overrides": _variant_overrides(entry),
         }
-        if self.suite.train_data.finetune:
-            fields["data"] = self.suite.train_data.finetune
+        fields["data"] = self.suite.train_data.finetune or self.cost.train_data[train_tasks[0].kind]
         spec = train_spec_json(**fields)
         names = "+".join(t.name for t in train_tasks)
         title = f"finetune {entry.display} {names} seed{seed}"
@@ -330,6 +335,7 @@ class _Context:
             "train_sigmas": train_sigmas_label(train_tasks),
             "contrastive_weight": variant.contrastive_weight if weight is None else weight,
             "data_fraction": entry.data_fraction or 1.0,
+            "train_data": _train_data_label(self.plan, pre_key, spec["data"]),
         }
         for task in _test_tasks(self.suite, train_tasks, self.profile):
             self._add_evals(entry, task, meta, model=None, dep=ft_key)
@@ -360,6 +366,7 @@ class _Context:
         checkpoint: str | None = None,
     ) -> None:
         metrics = self.suite.metrics
+        cheap = dep is None and checkpoint is None and entry.registry_name in UNTRAINED_VARIANTS
         for dataset in self.suite.datasets_for(self.profile, task.kind):
             spec = EvalSpec(
                 task=task.name,
@@ -367,11 +374,11 @@ class _Context:
                 model=model,
                 checkpoint=checkpoint,
                 trained=dep is not None,
-                channel=metrics.channel,
-                y_rounding=metrics.y_rounding,
+                protocols=metrics.protocols(),
                 metrics=metrics.names,
                 allow_partial=self.allow_partial,
-                max_images=self.suite.overrides_for(self.profile).max_images,
+                # Cheap baselines score every image even when the networks score a subset.
+                max_images=None if cheap else self.suite.overrides_for(self.profile).max_images,
                 dataset_id=dataset_identity(dataset),
                 suite=self.suite.name,
                 profile=self.profile,

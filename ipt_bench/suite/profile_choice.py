@@ -16,8 +16,6 @@ from pathlib import Path
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.suite.schema import Suite
 
-PAPER_DEFAULT_DATA = "embedded-train"  # the runner's default: 5 images, not the paper's ImageNet
-
 
 @dataclass(frozen=True)
 class ProfileChoice:
@@ -49,16 +47,13 @@ def gpu_count() -> int:
 
 def paper_data_present(suite: Suite, data_root: str | Path | None) -> bool:
     """True when the suite names a pre-training set of its own that resolves on this machine."""
-    name = suite.train_data.pretrain
-    if not name or name == PAPER_DEFAULT_DATA:
-        return False
-    if Path(name).is_dir():
-        return True
     from ipt_bench.core.errors import DatasetError
-    from ipt_bench.data.catalog import resolve_dataset
+    from ipt_bench.data.training_sets import check_training_data
+    from ipt_bench.train.profiles import get_profile
 
+    name = suite.train_data.pretrain or get_profile("paper").train_data["pretrain"]
     try:
-        resolve_dataset(name, Path(data_root) if data_root else None)
+        check_training_data(name, data_root)
     except DatasetError:
         return False
     return True

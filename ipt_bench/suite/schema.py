@@ -152,12 +152,43 @@ class TaskBlock(_Strict):
 
 
 class Metrics(_Strict):
-    """The scoring protocol: Y (BT.601) or RGB, whether Y is rounded like MATLAB, and the
-    registered metrics to score (``ipt-bench metrics`` lists them)."""
+    """The scoring protocol: one preset or several (``protocol: [ipt, matlab]``: each image is
+    restored once and scored under each), single switches overriding every listed preset, and
+    the registered metrics to score (``ipt-bench metrics`` lists them)."""
 
-    channel: Literal["y", "rgb"] = "y"
-    y_rounding: Literal["round", "float"] = "round"
+    protocol: tuple[str, ...] = ("matlab",)
+    channel: Literal["y", "rgb"] | None = None
+    y_formula: Literal["bt601", "bt601-f32", "ipt"] | None = None
+    y_rounding: Literal["round", "float"] | None = None
+    gray: Literal["own", "replicate"] | None = None
+    border: Literal["scale"] | int | None = None
+    noise_mode: Literal["legacy-bgr", "legacy-rgb", "seeded"] | None = None
+    noise_clip: bool | None = None
+    noise_round: bool | None = None
+    lr_source: Literal["matlab-bicubic", "dataset"] | None = None
+    ssim_variant: Literal["valid", "valid-downsample"] | None = None
     names: tuple[str, ...] = Field(default=("psnr", "ssim"), min_length=1)
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _preset_names(cls, value: object) -> object:
+        from ipt_bench.core.errors import ConfigError
+        from ipt_bench.core.protocols import get_preset
+
+        names = (value,) if isinstance(value, str) else value
+        try:
+            for name in names:  # type: ignore[union-attr]
+                get_preset(name)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.problem} ({exc.fix})") from None
+        return names
+
+    def protocols(self):
+        """The :class:`~ipt_bench.core.protocols.Protocol` of every listed preset with the overrides."""
+        from ipt_bench.core.protocols import SWITCHES, resolve_protocol
+
+        overrides = {s: getattr(self, s) for s in SWITCHES}
+        return tuple(resolve_protocol(name, overrides) for name in self.protocol)
 
     @field_validator("names")
     @classmethod

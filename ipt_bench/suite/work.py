@@ -152,24 +152,22 @@ def _each(callbacks: list, step: int, total: int, row: dict[str, Any]) -> None:
 
 def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list[str]:
     from ipt_bench.core.rows import rows_frame
-    from ipt_bench.eval.evaluate import evaluate
+    from ipt_bench.eval.evaluate import evaluate_protocols
     from ipt_bench.eval.spec import EvalSpec, result_rows
 
     spec = EvalSpec.from_json(node.spec)
     progress = ProgressFile(store.progress_path(node.key))
     counter = itertools.count(1)
     checkpoint = store.train_dir(node.deps[0]) if spec.trained else spec.checkpoint
-    result = evaluate(
+    results = evaluate_protocols(
         task=spec.parsed_task,
         dataset=spec.dataset,
         model=None if checkpoint else spec.model,
         checkpoint=Path(checkpoint) if checkpoint else None,
         task_idx=0 if spec.trained else None,
-        channel=spec.channel,
-        y_rounding=spec.y_rounding,
+        protocols=spec.protocols,
         data_root=Path(options.data_root) if options.data_root else None,
         allow_partial=spec.allow_partial,
-        noise_mode=spec.noise_mode,
         seed=spec.noise_seed,
         max_images=spec.max_images,
         metrics=spec.metrics,
@@ -177,10 +175,13 @@ def _run_eval_node(node: Node, store: ResultsStore, options: RunOptions) -> list
         device=_device(options.device),
         on_image=lambda _row: progress.update(next(counter)),
     )
-    rows = result_rows(spec, result, variant=node.label or spec.model or "", cell_key=node.key)
+    variant = node.label or spec.model or ""
+    rows = [
+        row for result in results for row in result_rows(spec, result, variant=variant, cell_key=node.key)
+    ]
     with atomic_path(store.rows_path(node.key)) as tmp:
         rows_frame(rows, spec.metrics).to_parquet(tmp, index=False)
-    return ["rows.parquet", *result.saved]
+    return ["rows.parquet", *results[0].saved]
 
 
 def _device(wanted: str) -> str:
