@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ipt_bench.core.protocols import resolve_protocol, row_switches
+
 CELL = {
     "task": "denoise_s30",
     "dataset": "CBSD68",
     "scale": 1,
     "sigma": 30.0,
-    "channel": "y",
-    "y_rounding": "round",
-    "crop_border": 0,
-    "lr_source": "synthetic_gaussian",
-    "noise_mode": "seeded",
+    **row_switches(
+        resolve_protocol("ipt"), border=0, denoise=True, lr_source="synthetic_gaussian", input_text="noisy"
+    ),
 }
 
 

@@ -37,7 +37,7 @@ def test_eval_table_ends_with_the_protocol_line(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith(
-        "protocol: custom (channel y, y_rounding round, crop_border 2, lr_source legacy_y_double"
+        "protocol: matlab@1 (channel y, y_formula bt601, y_rounding round, gray own, crop_border 2"
     )
 
 

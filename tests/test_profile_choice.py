@@ -15,7 +15,7 @@ from ipt_bench.suite.costs import GPU_FLOPS, human_duration, plan_cost
 from ipt_bench.suite.loader import load_suite
 from ipt_bench.suite.planner import build_plan
 from ipt_bench.suite.profile_choice import choose_profile, gpu_count
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, require_dataset
 
 GENERALIZATION = REPO_ROOT / "suites" / "generalization.yaml"
 NO_GPU = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
@@ -44,7 +44,8 @@ def test_auto_is_cpu_without_a_gpu_and_paper_needs_gpu_and_data(monkeypatch: pyt
 
 
 def test_dry_run_chooses_cpu_says_so_and_is_short(tmp_path: Path) -> None:
-    done = _run(["--dry-run"], tmp_path)
+    root = require_dataset("T91")  # the cpu profile trains on the staged T91
+    done = _run(["--dry-run", "--data-root", str(root)], tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("profile: cpu (auto: no GPU found")

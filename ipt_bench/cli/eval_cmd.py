@@ -110,7 +110,9 @@ def eval_command(
     metrics = check_metric_names(metric or DEFAULT_METRICS)
 
     budget = None if memory_budget is None else parse_memory_size(memory_budget)
-    refuse_inapplicable(task.value, scale=scale, sigma=sigma, noise_mode=noise_mode.value)
+    refuse_inapplicable(
+        task.value, scale=scale, sigma=sigma, noise_mode=noise_mode.value if noise_mode else None
+    )
     if task is TaskKind.denoise and sigma is None:
         raise ConfigError("--task denoise needs --sigma", "e.g. --sigma 30")
     the_task = Task(
