@@ -81,15 +81,26 @@ def load_results(results_dir: str | Path) -> Results:
     )
 
 
+#: The file of an evaluation node that holds its per-image rows.
+ROWS_FILE = "rows.parquet"
+
+
 def _check_intact(node: Path, record: dict[str, Any] | None) -> None:
     """Refuse to publish rows whose node record says done but whose files no longer match it.
 
-    Only evaluation nodes (the rows a report shows) are checked; a training node's missing or
-    changed weights only cost its crop figure, which the report notes."""
+    Only the rows of evaluation nodes (the numbers a report shows) are checked; a missing or
+    changed crop image only costs its figure, which the report notes (a rerun re-makes it)."""
     if record is None or record.get("status") != "done" or "sha256" not in record:
         return  # results written without checksums (synthetic or older folders) are shown as they are
     if record.get("kind", "eval") != "eval":
         return
+    files, digests = record.get("files"), record.get("sha256")
+    if isinstance(files, dict) and isinstance(digests, dict) and ROWS_FILE in files:
+        record = {
+            **record,
+            "files": {ROWS_FILE: files[ROWS_FILE]},
+            "sha256": {ROWS_FILE: digests.get(ROWS_FILE)},
+        }
     damage = record_damage(record, node)
     if damage is not None:
         raise IptBenchError(
