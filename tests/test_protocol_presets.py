@@ -243,3 +243,35 @@ def test_sensitivity_rows_are_differences_from_the_base_preset(data_root):
     assert "32.415" in PUBLISHED_POINT and "| Set5 | ipt: channel=rgb |" in sensitivity_markdown(
         rows, "t", "ipt"
     )
+
+
+@pytest.fixture(scope="module")
+def trained_tiny_x2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny IPT fine-tuned for x2 for a few steps: a real trained network, not an identity."""
+    from ipt_bench.train.runner import TrainSpec, run_training
+
+    out = tmp_path_factory.mktemp("tiny-x2")
+    spec = TrainSpec("ipt-tiny-scratch", "finetune", tasks=(Task("sr", 2),), steps=8, batch_size=4, threads=1)
+    run_training(spec, out)
+    return out
+
+
+@pytest.mark.parametrize("dataset", ["Set5", "Set14"])
+def test_ipt_preset_equals_the_official_calc_psnr_for_a_trained_tiny_model(
+    data_root, tmp_path, trained_tiny_x2, dataset
+):
+    result = evaluate(
+        task=Task("sr", 2),
+        dataset=dataset,
+        checkpoint=trained_tiny_x2,
+        task_idx=0,
+        protocol="ipt",
+        data_root=data_root,
+        save_images=tmp_path,
+    )
+    for row in result.rows:
+        hr = read_image(data_root / dataset / "HR" / f"{row['image']}.png")
+        hr = hr[: hr.shape[0] - hr.shape[0] % 2, : hr.shape[1] - hr.shape[1] % 2]
+        sr = read_image(tmp_path / f"{row['image']}.png")
+        assert abs(row["psnr"] - official_calc_psnr(sr, hr, 2)) < 1e-6, row["image"]
+    assert len(result.rows) == {"Set5": 5, "Set14": 14}[dataset]
