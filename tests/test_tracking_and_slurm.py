@@ -76,3 +76,20 @@ def test_slurm_executor_on_submitits_local_cluster_gives_the_local_rows(tmp_path
     local, slurm = _rows(tmp_path / "local"), _rows(tmp_path / "slurm")
     assert len(local) == 2 + 7  # the network on max_images 2; the cheap bicubic baseline on all 7
     pd.testing.assert_frame_equal(local.drop(columns="seconds"), slurm.drop(columns="seconds"))
+
+
+def test_each_profile_states_its_job_resources_once_for_ray_and_slurm(tmp_path: Path) -> None:
+    from ipt_bench.train.profiles import get_profile
+
+    paper = get_profile("paper").resources
+    assert paper.ray() == {"num_cpus": 8, "num_gpus": 1}
+    assert paper.slurm() == {"cpus_per_task": 8, "mem_gb": 64, "timeout_min": 72 * 60, "gpus_per_node": 1}
+    assert "num_gpus" not in get_profile("cpu").resources.ray()  # a CPU profile never waits for a GPU
+    pytest.importorskip("submitit")
+    from ipt_bench.suite.slurm import SlurmExecutor
+
+    executor = SlurmExecutor("paper", {"cluster": "local", "timeout_min": 5}, tmp_path)
+    parameters = executor._executor._executor.parameters  # what submitit will launch the job with
+    assert parameters["timeout_min"] == 5  # --slurm overrides the profile
+    assert parameters["gpus_per_node"] == 1 and parameters["cpus_per_task"] == 8
+    executor.close()

@@ -101,7 +101,7 @@ class RayExecutor(NodeExecutor):
     def __init__(self, address: str, profile: str) -> None:
         from ipt_bench.train.profiles import get_profile
 
-        resources = dict(get_profile(profile).cluster_resources)
+        resources = get_profile(profile).resources.ray()
         try:
             import ray
         except ImportError as exc:

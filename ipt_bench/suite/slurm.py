@@ -2,7 +2,7 @@
 
 Each node becomes one job running :func:`ipt_bench.suite.work.execute_node`; the results folder
 must be on a filesystem the compute nodes share (as with Ray). A job's resources come from the
-run's profile (:data:`PROFILE_RESOURCES`), overridden by ``--slurm KEY=VALUE`` (submitit's
+run's profile (``Profile.resources``), overridden by ``--slurm KEY=VALUE`` (submitit's
 parameter names, e.g. ``slurm_partition=gpu``, ``timeout_min=600``, ``gpus_per_node=2``;
 ``partition``, ``account`` and ``qos`` are accepted as short forms). Two keys are ours:
 ``max_jobs`` (jobs in flight, default 16) and ``cluster`` (``slurm``, or ``local`` to run the
@@ -20,13 +20,8 @@ from typing import Any
 from ipt_bench.core.errors import ConfigError
 from ipt_bench.suite.executors import NodeExecutor
 from ipt_bench.suite.work import RunOptions, execute_node
+from ipt_bench.train.profiles import get_profile
 
-#: submitit parameters per profile: a CPU job for smoke/cpu, a GPU for paper's long trainings.
-PROFILE_RESOURCES: dict[str, dict[str, Any]] = {
-    "smoke": {"timeout_min": 30, "cpus_per_task": 2, "mem_gb": 8},
-    "cpu": {"timeout_min": 4 * 60, "cpus_per_task": 4, "mem_gb": 16},
-    "paper": {"timeout_min": 72 * 60, "cpus_per_task": 8, "gpus_per_node": 1, "mem_gb": 64},
-}
 _SHORT_FORMS = {"partition": "slurm_partition", "account": "slurm_account", "qos": "slurm_qos"}
 DEFAULT_MAX_JOBS = 16
 
@@ -62,7 +57,7 @@ class SlurmExecutor(NodeExecutor):
             )
         try:
             self._executor = submitit.AutoExecutor(folder=log_dir / "%j", cluster=cluster)
-            self._executor.update_parameters(**{**PROFILE_RESOURCES[profile], **settings})
+            self._executor.update_parameters(**{**get_profile(profile).resources.slurm(), **settings})
         except (ValueError, RuntimeError) as exc:  # an unknown parameter, or no sbatch on PATH
             message = " ".join(str(exc).split())[:300]
             raise ConfigError(

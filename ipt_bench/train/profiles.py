@@ -42,6 +42,25 @@ class StageRecipe:
     warmup_steps: int = 0
 
 
+@dataclass(frozen=True)
+class JobResources:
+    """What one node of a profile asks a cluster for; each executor maps it to its own names."""
+
+    cpus: int = 1
+    gpus: int = 0
+    mem_gb: int = 8
+    timeout_min: int = 30
+
+    def ray(self) -> dict[str, float]:
+        """Ray task options (``num_cpus``, ``num_gpus``)."""
+        return {"num_cpus": self.cpus, **({"num_gpus": self.gpus} if self.gpus else {})}
+
+    def slurm(self) -> dict[str, int]:
+        """submitit parameters (``cpus_per_task``, ``mem_gb``, ``timeout_min``, ``gpus_per_node``)."""
+        job = {"cpus_per_task": self.cpus, "mem_gb": self.mem_gb, "timeout_min": self.timeout_min}
+        return {**job, **({"gpus_per_node": self.gpus} if self.gpus else {})}
+
+
 #: What the smoke profile trains on: the embedded crops that ship with ipt-bench.
 SMALL_TRAIN_DATA = {stage: "embedded-train" for stage in ("pretrain", "sr", "denoise", "derain")}
 
@@ -64,8 +83,8 @@ class Profile:
     #: Rough seconds per training step and per evaluated dataset (``run --dry-run`` estimates).
     step_seconds: float = 0.4
     eval_seconds: float = 30.0
-    #: Resources each node asks a cluster executor for (Ray ``num_cpus``/``num_gpus``, ...).
-    cluster_resources: Mapping[str, float] = field(default_factory=lambda: {"num_cpus": 1})
+    #: What each node asks a cluster executor (Ray, SLURM) for.
+    resources: JobResources = JobResources()
     description: str = ""
     #: Training sets by stage: ``pretrain`` and one per fine-tuned task kind (sr, denoise,
     #: derain); catalog names (T91, embedded-train), named sets (ImageNet, DIV2K, ...) or folders.
@@ -105,6 +124,7 @@ for _profile in (
         ema=False,
         step_seconds=0.05,
         eval_seconds=3.0,
+        resources=JobResources(cpus=1, mem_gb=8, timeout_min=30),
         description="seconds on a laptop CPU; tests use it",
     ),
     Profile(
@@ -122,6 +142,7 @@ for _profile in (
         ema=True,
         step_seconds=0.4,
         eval_seconds=30.0,
+        resources=JobResources(cpus=2, mem_gb=16, timeout_min=4 * 60),
         description="minutes on 2 cores, trained on T91 (staged)",
         train_data=dict.fromkeys(("pretrain", "sr", "denoise", "derain"), "T91"),
     ),
@@ -144,8 +165,8 @@ for _profile in (
         val_patches=16,
         step_seconds=0.5,
         eval_seconds=120.0,
-        # training on a GPU
-        cluster_resources={"num_cpus": 4, "num_gpus": 1},
+        # training on a GPU, with data-loading cores beside it
+        resources=JobResources(cpus=8, gpus=1, mem_gb=64, timeout_min=72 * 60),
         description="the paper's recipe (global batch 256) on ImageNet, DIV2K and RainTrainL",
         train_data={"pretrain": "ImageNet", "sr": "DIV2K", "denoise": "DIV2K", "derain": "RainTrainL"},
     ),
